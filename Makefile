@@ -1,0 +1,61 @@
+# koki: the front door. `make run` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# A Python >= 3.12: pyenv honours .python-version; otherwise the first fitting interpreter.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p && break; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt bench messages screenshots clean install install-dev
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is needed (see .python-version)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py load_koki_demo
+	$(BIN)/python manage.py ensure_demo_organiser
+	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l de -l en --no-obsolete --no-location --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+screenshots: install-dev
+	$(BIN)/python docs/screenshots.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,217 @@
+"""The KoKI closing event as demo data (facts and sources: shared/koki-event.md).
+
+Confirmed facts are used as published; what is illustrative (minute-by-minute times,
+moderators, room capacities) is marked as such in the event's description.
+"""
+
+import datetime as dt
+import zoneinfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+
+DEMO_SLUG = "koki-abschluss"
+ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
+
+DESCRIPTION = """\
+Rund 50 Expertinnen und Experten aus Zivilgesellschaft, Wirtschaft, Wissenschaft, Verwaltung und \
+Politik haben seit Dezember 2019 (Kick-off am 19. Dezember 2019 in Berlin) in der Initiative \
+„#KoKI – Künstliche Intelligenz in Kommunen“ von Co:Lab e.V. zusammengearbeitet. Zum Abschluss \
+stellen sie die Ergebnisse der Initiative und die Publikation „Künstliche Intelligenz in \
+Kommunen“ vor – die erste Community-Publikation von Co:Lab, rund 84 Seiten, gedruckt, als PDF \
+und online.
+
+Auf Impulse von Henning Lühr und Tobias Krafft folgen „Deep Dives“ in acht parallelen \
+Break-out-Räumen: In Workshop-Sessions werden die Ergebnisse diskutiert, weitere Handlungsfelder \
+gefunden und Ideen ausgetauscht. Nach Zeit für Networking schließt eine Podiumsdiskussion zum \
+Thema „Digitalisierung und Nachhaltigkeit“, die zugleich die nächste Initiative „Nachhaltig \
+Digital – Digital Nachhaltig“ (ab Mai 2021) eröffnet.
+
+Die Veranstaltung ist virtuell, die Teilnahme ist kostenlos.
+
+Hinweis zu diesen Demodaten: Die Abschlussveranstaltung fand am 16. März 2021 von 10:00 bis \
+12:45 Uhr statt; rund 250 Personen hatten sich angemeldet, über 230 nahmen teil. Diese Demo legt \
+sie auf den nächsten 16. März. Illustrativ (nicht belegt) sind die minutengenauen Zeiten der \
+Programmpunkte, die Moderationen, die vollständige Besetzung des Podiums, die Raumkapazitäten \
+(40 Plätze je Raum) und die Zuordnung der Räume 3 bis 8. Belegt sind die Räume 1 „Bildung & \
+Lernen“ und 2 „Politik & Verwaltung“. Quellen: eGovernment Computing, „Abschlussveranstaltung der \
+Initiative #KoKI Künstliche Intelligenz in Kommunen“ (Julia Mutzbauer); City & Bits, \
+„Co:Lab Künstliche Intelligenz in Kommunen“ (12. März 2021); Beiträge von Co:Lab e.V.; \
+mehr-digitale-kommunen.de."""
+
+SPEAKERS = {
+    "luehr": {
+        "name": "Henning Lühr",
+        "role": "Staatsrat für Finanzen, Personal und Digitalisierung in Bremen 2002–2020",
+        "affiliation": "Vorsitzender des IT-Planungsrats 2019",
+        "bio": (
+            "Henning Lühr war von 2002 bis 2020 Staatsrat für Finanzen, Personal und "
+            "Digitalisierung der Freien Hansestadt Bremen und 2019 Vorsitzender des "
+            "IT-Planungsrats."
+        ),
+    },
+    "krafft": {
+        "name": "Tobias Krafft",
+        "role": "Algorithm Accountability Lab, TU Kaiserslautern",
+        "affiliation": "Geschäftsführer bei Trusted AI",
+        "bio": (
+            "Tobias Krafft forscht im Algorithm Accountability Lab der TU Kaiserslautern und ist "
+            "Geschäftsführer bei Trusted AI."
+        ),
+    },
+    "mainka": {
+        "name": "Christian Mainka",
+        "role": "City & Bits",
+        "affiliation": "",
+        "bio": "Christian Mainka (City & Bits) diskutiert auf dem Abschlusspodium.",
+    },
+    "wagner": {
+        "name": "Dr. Anja C. Wagner",
+        "role": "FrolleinFlow",
+        "affiliation": "",
+        "bio": "Dr. Anja C. Wagner (FrolleinFlow) diskutiert auf dem Abschlusspodium.",
+    },
+}
+
+ROOMS = [
+    (1, "Bildung & Lernen", "KI in Bildung & Lernen"),
+    (2, "Politik & Verwaltung", "KI in Politik & Verwaltung"),
+    (3, "Pflege", "KI in der Pflege"),
+    (4, "Stadt- & Regionalplanung", "KI in Stadt- & Regionalplanung"),
+    (5, "Recht", "KI und Recht"),
+    (6, "Ethik", "KI und Ethik"),
+    (7, "Facing Fears", "KI und Facing Fears: Sorgen und Ängste ernst nehmen"),
+    (8, "(Offene) Daten", "KI und (offene) Daten"),
+]
+ROOM_CAPACITY = 40  # illustrative
+
+# (start, end, kind, title, description, speaker keys); times are illustrative.
+AGENDA = [
+    (
+        "10:00",
+        "10:15",
+        AgendaItem.Kind.WELCOME,
+        "Begrüßung und Einführung",
+        "Co:Lab e.V. begrüßt die Teilnehmenden und führt durch den Tag.",
+        [],
+    ),
+    (
+        "10:15",
+        "10:35",
+        AgendaItem.Kind.TALK,
+        "Die Ergebnisse der Initiative und die Publikation „Künstliche Intelligenz in Kommunen“",
+        "Vorstellung der Ergebnisse aus rund 15 Monaten Zusammenarbeit und der ersten "
+        "Community-Publikation von Co:Lab.",
+        [],
+    ),
+    (
+        "10:35",
+        "10:50",
+        AgendaItem.Kind.IMPULSE,
+        "Impuls: Künstliche Intelligenz in Kommunen",
+        "",
+        ["luehr"],
+    ),
+    (
+        "10:50",
+        "11:05",
+        AgendaItem.Kind.IMPULSE,
+        "Impuls: Algorithmen verantwortlich einsetzen",
+        "",
+        ["krafft"],
+    ),
+    (
+        "11:05",
+        "11:55",
+        AgendaItem.Kind.DEEP_DIVE,
+        "Deep Dives in acht parallelen Break-out-Räumen",
+        "Workshop-Sessions: Ergebnisse diskutieren, weitere Handlungsfelder finden, Ideen "
+        "austauschen. Jeder Raum widmet sich einem Themenfeld der Publikation.",
+        [],
+    ),
+    ("11:55", "12:05", AgendaItem.Kind.NETWORKING, "Networking", "Zeit für Austausch.", []),
+    (
+        "12:05",
+        "12:40",
+        AgendaItem.Kind.PANEL,
+        "Podiumsdiskussion: Digitalisierung und Nachhaltigkeit",
+        "Digitale Gesellschaft: Welche Rolle spielt die Nachhaltigkeit? Das Podium eröffnet "
+        "zugleich die nächste Initiative „Nachhaltig Digital – Digital Nachhaltig“.",
+        ["mainka", "wagner"],
+    ),
+    (
+        "12:40",
+        "12:45",
+        AgendaItem.Kind.OTHER,
+        "Abschluss und Ausblick",
+        "Dank und Ausblick auf die Initiative „Nachhaltig Digital – Digital Nachhaltig“ "
+        "ab Mai 2021.",
+        [],
+    ),
+]
+
+
+def next_demo_date(today: dt.date | None = None) -> dt.date:
+    """The next 16 March from today (today included)."""
+    today = today or timezone.localdate()
+    candidate = dt.date(today.year, 3, 16)
+    return candidate if candidate >= today else dt.date(today.year + 1, 3, 16)
+
+
+def _at(day: dt.date, hhmm: str) -> dt.datetime:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZONE)
+
+
+@transaction.atomic
+def demo_event_load(*, day: dt.date | None = None) -> tuple[Event, bool]:
+    """Load the KoKI closing event; returns (event, created). Changes nothing if it exists."""
+    existing = Event.objects.filter(slug=DEMO_SLUG).first()
+    if existing is not None:
+        return existing, False
+    day = day or next_demo_date()
+    event = Event.objects.create(
+        slug=DEMO_SLUG,
+        title="Abschlussveranstaltung der Initiative „#KoKI – Künstliche Intelligenz in Kommunen“",
+        subtitle="Ergebnisse, Publikation, acht Deep Dives und ein Podium zu Digitalisierung "
+        "und Nachhaltigkeit",
+        description=DESCRIPTION,
+        organiser="Co:Lab – Denklabor & Kollaborationsplattform für Gesellschaft & "
+        "Digitalisierung e.V.",
+        organiser_url="https://colab-digital.de/",
+        starts_at=_at(day, "10:00"),
+        ends_at=_at(day, "12:45"),
+        timezone="Europe/Berlin",
+        is_online=True,
+        plenary_join_url="https://konferenz.example.org/koki-plenum",
+        is_published=True,
+    )
+    for number, name, topic in ROOMS:
+        Room.objects.create(
+            event=event,
+            number=number,
+            name=name,
+            topic=topic,
+            capacity=ROOM_CAPACITY,
+            join_url=f"https://konferenz.example.org/koki-raum-{number}",
+        )
+    speakers = {}
+    for key, data in SPEAKERS.items():
+        speaker, _created = Speaker.objects.get_or_create(name=data["name"], defaults=data)
+        speakers[key] = speaker
+    for start, end, kind, title, description, speaker_keys in AGENDA:
+        item = AgendaItem.objects.create(
+            event=event,
+            starts_at=_at(day, start),
+            ends_at=_at(day, end),
+            kind=kind,
+            title=title,
+            description=description,
+        )
+        AgendaItemSpeaker.objects.bulk_create(
+            AgendaItemSpeaker(agenda_item=item, speaker=speakers[key], order=position)
+            for position, key in enumerate(speaker_keys)
+        )
+    return event, True

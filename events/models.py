@@ -1,0 +1,304 @@
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+def default_hold_minutes() -> int:
+    return settings.KOKI_HOLD_MINUTES
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def upcoming(self):
+        return self.filter(ends_at__gte=timezone.now())
+
+
+class Event(models.Model):
+    slug = models.SlugField(_("short name (URL)"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    subtitle = models.CharField(_("subtitle"), max_length=300, blank=True)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Paragraphs are separated by a blank line.")
+    )
+    organiser = models.CharField(_("organiser"), max_length=200)
+    organiser_url = models.URLField(_("organiser's website"), blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_timezone]
+    )
+    is_online = models.BooleanField(_("online event"), default=True)
+    venue = models.CharField(
+        _("venue"), max_length=300, blank=True, help_text=_("Only for events that are not online.")
+    )
+    plenary_join_url = models.URLField(
+        _("plenary join link"),
+        blank=True,
+        help_text=_("Private: shown only to confirmed attendees, never on a public page."),
+    )
+    registration_opens_at = models.DateTimeField(
+        _("registration opens"), null=True, blank=True, help_text=_("Empty: open now.")
+    )
+    registration_closes_at = models.DateTimeField(
+        _("registration closes"), null=True, blank=True, help_text=_("Empty: at the event's start.")
+    )
+    double_opt_in = models.BooleanField(
+        _("double opt-in"),
+        default=True,
+        help_text=_("Registrations hold their seat until the link in the e-mail is clicked."),
+    )
+    hold_minutes = models.PositiveIntegerField(
+        _("minutes an unconfirmed registration holds its seat"), default=default_hold_minutes
+    )
+    privacy_notice = models.TextField(
+        _("privacy notice"),
+        blank=True,
+        help_text=_("Empty: the site-wide default notice is shown."),
+    )
+    privacy_notice_version = models.PositiveIntegerField(
+        _("privacy notice version"),
+        default=1,
+        help_text=_("Raise it when the notice changes; each consent records the version."),
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_closes_at__isnull=True)
+                | Q(registration_opens_at__isnull=True)
+                | Q(registration_closes_at__gt=F("registration_opens_at")),
+                name="event_registration_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", kwargs={"slug": self.slug})
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The event must end after it starts.")})
+        if (
+            self.registration_opens_at
+            and self.registration_closes_at
+            and self.registration_closes_at <= self.registration_opens_at
+        ):
+            raise ValidationError(
+                {"registration_closes_at": _("Registration must close after it opens.")}
+            )
+
+    @property
+    def registration_closes(self):
+        return self.registration_closes_at or self.starts_at
+
+    def registration_state(self, now=None) -> str:
+        """One of "not_yet_open", "open", "closed", "over"."""
+        now = now or timezone.now()
+        if now >= self.ends_at:
+            return "over"
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
+        if now >= self.registration_closes:
+            return "closed"
+        return "open"
+
+    @property
+    def is_registration_open(self) -> bool:
+        return self.registration_state() == "open"
+
+    def local_span(self) -> str:
+        """The date and time span in the event's own zone, formatted for the active language."""
+        start = timezone.localtime(self.starts_at, self.tzinfo)
+        end = timezone.localtime(self.ends_at, self.tzinfo)
+        if start.date() == end.date():
+            return _("%(date)s, %(start)s–%(end)s") % {
+                "date": date_format(start, "DATE_FORMAT"),
+                "start": date_format(start, "TIME_FORMAT"),
+                "end": date_format(end, "TIME_FORMAT"),
+            }
+        return f"{date_format(start, 'DATETIME_FORMAT')} – {date_format(end, 'DATETIME_FORMAT')}"
+
+
+class Speaker(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=300, blank=True)
+    affiliation = models.CharField(_("affiliation"), max_length=300, blank=True)
+    bio = models.TextField(_("short biography"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="speakers/", blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("event")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=200)
+    topic = models.TextField(_("topic"), blank=True)
+    capacity = models.PositiveIntegerField(_("capacity"))
+    join_url = models.URLField(
+        _("join link"),
+        blank=True,
+        help_text=_("Private: shown only to confirmed attendees of this room."),
+    )
+    moderators = models.CharField(_("moderators"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("break-out room")
+        verbose_name_plural = _("break-out rooms")
+        ordering = ["event", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "number"], name="room_unique_number_per_event"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="room_capacity_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Room %(number)s: %(name)s") % {"number": self.number, "name": self.name}
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", _("Welcome")
+        IMPULSE = "impulse", _("Impulse")
+        TALK = "talk", _("Talk")
+        DEEP_DIVE = "deep_dive", _("Deep dive")
+        WORKSHOP = "workshop", _("Workshop")
+        NETWORKING = "networking", _("Networking")
+        PANEL = "panel", _("Panel discussion")
+        BREAK = "break", _("Break")
+        OTHER = "other", _("Other")
+
+    uid = models.UUIDField(_("calendar UID"), default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("event")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TALK)
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agenda_items",
+        verbose_name=_("room"),
+        help_text=_("Empty: plenary, or for a deep dive: in all rooms at once."),
+    )
+    speakers = models.ManyToManyField(
+        Speaker,
+        through="AgendaItemSpeaker",
+        related_name="agenda_items",
+        blank=True,
+        verbose_name=_("speakers"),
+    )
+    sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        default=0,
+        editable=False,
+        help_text=_("Raised whenever the time or place changes, so calendars update."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["event", "starts_at", "room__number", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="agenda_item_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if not (self.starts_at and self.ends_at):
+            return
+        if self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("An agenda item must end after it starts.")})
+        event = getattr(self, "event", None) if self.event_id else None
+        if event and (self.starts_at < event.starts_at or self.ends_at > event.ends_at):
+            raise ValidationError(
+                _("An agenda item must lie inside the event's time (%(span)s).")
+                % {"span": event.local_span()}
+            )
+        if self.room_id and event and self.room.event_id != event.pk:
+            raise ValidationError({"room": _("This room belongs to another event.")})
+
+    @property
+    def is_all_rooms(self) -> bool:
+        return self.kind == self.Kind.DEEP_DIVE and self.room_id is None
+
+
+class AgendaItemSpeaker(models.Model):
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.CASCADE, related_name="speaker_links"
+    )
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.CASCADE, related_name="agenda_links", verbose_name=_("speaker")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("speaker of the item")
+        verbose_name_plural = _("speakers of the item")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agenda_item", "speaker"], name="agenda_item_speaker_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.speaker)

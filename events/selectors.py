@@ -1,0 +1,83 @@
+"""Reads that the public pages and exports share."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+
+
+def event_list_public() -> QuerySet[Event]:
+    """Published events that have not ended yet, soonest first."""
+    return Event.objects.published().upcoming().order_by("starts_at")
+
+
+def rooms_with_occupancy(*, event: Event, now=None) -> QuerySet[Room]:
+    """The event's rooms, each annotated with `seats_taken`, `waiting_count` and `seats_left`."""
+    now = now or timezone.now()
+    rooms = event.rooms.annotate(
+        seats_taken=Count(
+            "registrations",
+            filter=Q(registrations__status="confirmed")
+            | Q(registrations__status="pending", registrations__expires_at__gt=now),
+        ),
+        confirmed_count=Count("registrations", filter=Q(registrations__status="confirmed")),
+        pending_count=Count(
+            "registrations",
+            filter=Q(registrations__status="pending", registrations__expires_at__gt=now),
+        ),
+        waiting_count=Count("registrations", filter=Q(registrations__status="waiting")),
+    ).order_by("number")
+    return rooms
+
+
+def agenda_items_for(*, event: Event) -> QuerySet[AgendaItem]:
+    """The event's agenda with room and ordered speakers, in two extra queries at most."""
+    return (
+        event.agenda_items.select_related("room")
+        .prefetch_related(
+            Prefetch(
+                "speaker_links",
+                queryset=AgendaItemSpeaker.objects.select_related("speaker").order_by(
+                    "order", "pk"
+                ),
+            )
+        )
+        .order_by("starts_at", "room__number", "pk")
+    )
+
+
+@dataclass
+class Programme:
+    """Everything the event page and the exports show, loaded in a fixed number of queries."""
+
+    event: Event
+    items: list[AgendaItem]
+    rooms: list[Room]
+    speakers: list[Speaker]
+
+    @property
+    def plenary_items(self) -> list[AgendaItem]:
+        return [item for item in self.items if item.room_id is None]
+
+    def items_for_room(self, room: Room) -> list[AgendaItem]:
+        return [item for item in self.items if item.room_id in (None, room.pk)]
+
+
+def programme_for(*, event: Event) -> Programme:
+    items = list(agenda_items_for(event=event))
+    speakers: dict[int, Speaker] = {}
+    for item in items:
+        item.ordered_speakers = [link.speaker for link in item.speaker_links.all()]
+        for speaker in item.ordered_speakers:
+            speakers.setdefault(speaker.pk, speaker)
+    rooms = list(rooms_with_occupancy(event=event))
+    for room in rooms:
+        room.seats_left = max(room.capacity - room.seats_taken, 0)
+    return Programme(event=event, items=items, rooms=rooms, speakers=list(speakers.values()))
+
+
+def event_get_public(*, slug: str) -> Event:
+    return get_object_or_404(Event.objects.published(), slug=slug)

@@ -1,0 +1,117 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event, Room
+
+TOKEN_BYTES = 24  # 192 bits, url-safe base64: 32 characters
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def holding_seat(self, now=None):
+        """Registrations that occupy a seat: confirmed ones and unexpired pending holds."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Registration.Status.CONFIRMED)
+            | Q(status=Registration.Status.PENDING, expires_at__gt=now)
+        )
+
+    def waiting(self):
+        return self.filter(status=Registration.Status.WAITING).order_by("waiting_since", "pk")
+
+    def active(self):
+        return self.exclude(status=Registration.Status.CANCELLED)
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        WAITING = "waiting", _("waiting list")
+        CANCELLED = "cancelled", _("cancelled")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("room")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    job_role = models.CharField(_("role"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="de")
+    token = models.CharField(
+        _("secret link token"), max_length=64, unique=True, default=new_token, editable=False
+    )
+    consent_at = models.DateTimeField(_("consent given at"))
+    privacy_notice_version = models.PositiveIntegerField(_("privacy notice version"))
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("unconfirmed hold expires"), null=True, blank=True, db_index=True
+    )
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    attended_at = models.DateTimeField(_("attended"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "event",
+                condition=~Q(status="cancelled"),
+                name="registration_one_per_email_per_event",
+                violation_error_message=_("This e-mail address is already registered."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "waiting", "cancelled"]),
+                name="registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | Q(expires_at__isnull=False),
+                name="registration_pending_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waiting") | Q(waiting_since__isnull=False),
+                name="registration_waiting_has_since",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["room", "status"], name="registration_room_status"),
+            models.Index(fields=["event", "status"], name="registration_event_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registrations:manage", kwargs={"token": self.token})
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def holds_seat(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status == self.Status.CONFIRMED:
+            return True
+        return self.status == self.Status.PENDING and self.expires_at and self.expires_at > now

@@ -1,0 +1,39 @@
+import os
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pytest_configure(config):
+    if os.environ.get("KOKI_REQUIRE_POSTGRES") and "postgres" not in os.environ.get(
+        "DATABASE_URL", ""
+    ):
+        raise pytest.UsageError("KOKI_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL.")
+
+
+@pytest.fixture
+def require_postgres(db):
+    """Concurrency tests: skip on SQLite locally, fail in CI's PostgreSQL run."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("KOKI_REQUIRE_POSTGRES"):
+            pytest.fail("This test needs PostgreSQL, and CI asked for it.")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")

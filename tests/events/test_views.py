@@ -1,0 +1,141 @@
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils.html import escape
+
+from tests.factories import (
+    AgendaItemFactory,
+    AgendaItemSpeakerFactory,
+    EventFactory,
+    RegistrationFactory,
+    RoomFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_event():
+    call_command("load_koki_demo", "--date", "2027-03-16")
+    from events.models import Event
+
+    return Event.objects.get(slug="koki-abschluss")
+
+
+def test_event_page_shows_the_whole_programme_in_german(client, demo_event):
+    response = client.get("/events/koki-abschluss/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="de">' in html
+    assert html.count("<h1>") == 1
+    assert "Abschlussveranstaltung der Initiative" in html
+    assert "16. März 2027, 10:00–12:45" in html
+    assert "Europe/Berlin" in html
+    for item in demo_event.agenda_items.all():
+        assert escape(item.title) in html
+    for name in ["Henning Lühr", "Tobias Krafft", "Christian Mainka", "Dr. Anja C. Wagner"]:
+        assert name in html
+    for room in demo_event.rooms.all():
+        assert f"Raum {room.number}: {escape(room.name)}</h3>" in html
+    assert html.count("40 Plätze frei") == 8
+    assert "In 8 parallelen Break-out-Räumen" in html
+    assert "Kostenlos" in html
+    # Private join links never appear on a public page.
+    assert "konferenz.example.org" not in html
+
+
+def test_event_page_times_in_event_zone(client):
+    event = EventFactory(timezone="America/New_York")
+    AgendaItemFactory(event=event, title="Start")
+    response = client.get(event.get_absolute_url())
+    local = event.starts_at.astimezone(event.tzinfo)
+    assert f"{local:%H:%M}" in response.content.decode()
+
+
+def test_event_page_seats_left_count_holds_and_confirmations(client):
+    room = RoomFactory(capacity=3, name="Ethik")
+    RegistrationFactory(room=room)
+    RegistrationFactory(room=room, status="waiting", waiting_since=room.event.starts_at)
+    response = client.get(room.event.get_absolute_url())
+    assert "2 Plätze frei" in response.content.decode()
+
+
+def test_event_page_full_room_offers_waiting_list(client):
+    room = RoomFactory(capacity=1)
+    RegistrationFactory(room=room)
+    response = client.get(room.event.get_absolute_url())
+    assert "Ausgebucht – Warteliste offen" in response.content.decode()
+
+
+def test_unpublished_event_is_404(client):
+    event = EventFactory(is_published=False, title="Geheimer Entwurf")
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 404
+    assert "Geheimer Entwurf" not in response.content.decode()
+
+
+def test_unknown_event_is_404(client):
+    assert client.get("/events/gibt-es-nicht/").status_code == 404
+
+
+def test_start_page_redirects_to_the_only_event(client, demo_event):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/events/koki-abschluss/"
+
+
+def test_start_page_lists_several_events(client):
+    first = EventFactory(title="Erste")
+    second = EventFactory(
+        title="Zweite",
+        starts_at=first.starts_at + dt.timedelta(days=1),
+        ends_at=first.ends_at + dt.timedelta(days=1),
+    )
+    EventFactory(title="Entwurf", is_published=False)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert [e.pk for e in response.context["events"]] == [first.pk, second.pk]
+    assert "Entwurf" not in response.content.decode()
+
+
+def test_start_page_without_events(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Derzeit sind keine Veranstaltungen geplant." in response.content.decode()
+
+
+def test_event_page_in_english_by_choice(client, demo_event):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get("/events/koki-abschluss/")
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Programme" in html
+    assert "March 16, 2027" in html
+
+
+def build_event(n: int):
+    event = EventFactory()
+    rooms = [RoomFactory(event=event, number=i + 1) for i in range(n)]
+    for i in range(n):
+        item = AgendaItemFactory(
+            event=event,
+            starts_at=event.starts_at + dt.timedelta(minutes=i),
+            room=rooms[i] if i % 2 else None,
+        )
+        AgendaItemSpeakerFactory(agenda_item=item)
+        RegistrationFactory(room=rooms[i])
+    return event
+
+
+@pytest.mark.parametrize("n", [1, 20])
+def test_event_page_query_count_is_constant(client, django_assert_num_queries, n):
+    event = build_event(n)
+    # event, agenda items (+room), speaker links (+speaker), rooms with occupancy
+    with django_assert_num_queries(4):
+        response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert len(response.context["programme"].items) == n
+    assert len(response.context["programme"].speakers) == n
+    assert len(response.context["programme"].rooms) == n
