@@ -10,7 +10,9 @@ from registrations.models import Registration
 from tests.factories import RoomFactory
 from tests.registrations.test_views import form_data, register_url
 
-pytestmark = pytest.mark.django_db
+# The worker closes connections between tasks, as it would in production: no wrapping
+# test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SMTP_DOWN = {
