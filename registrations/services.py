@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
-from registrations import emails
+from registrations import emails, tasks
 from registrations.models import Registration
 
 
@@ -56,6 +56,7 @@ def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime)
     if event.double_opt_in and registration.email_confirmed_at is None:
         registration.status = Registration.Status.PENDING
         registration.expires_at = now + dt.timedelta(minutes=event.hold_minutes)
+        tasks.schedule_hold_expiry(room_id=registration.room_id, expires_at=registration.expires_at)
     else:
         registration.status = Registration.Status.CONFIRMED
         registration.expires_at = None

@@ -43,3 +43,25 @@ def send_mail_task(
         send_mail_task.using(run_after=timezone.now() + delay).enqueue(
             to=to, subject=subject, text=text, html=html, ics=ics, attempt=attempt + 1
         )
+
+
+@task()
+def promote_waiting_list_task(*, room_id: int) -> int:
+    """Runs when an unconfirmed hold expires: its seat goes to the next person waiting."""
+    from events.models import Room
+    from registrations.services import waitlist_promote
+
+    room = Room.objects.filter(pk=room_id).first()
+    if room is None:
+        return 0
+    return len(waitlist_promote(room=room))
+
+
+def schedule_hold_expiry(*, room_id: int, expires_at: dt.datetime) -> None:
+    """Promote the waiting list when a hold runs out, where the backend can defer tasks.
+
+    Without a deferring backend (development) the waiting list moves up the next time
+    anyone registers for, confirms in or leaves the room.
+    """
+    if default_task_backend.supports_defer:
+        promote_waiting_list_task.using(run_after=expires_at).enqueue(room_id=room_id)

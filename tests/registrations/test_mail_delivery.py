@@ -6,8 +6,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from registrations import services
 from registrations.models import Registration
-from tests.factories import RoomFactory
+from tests.factories import EventFactory, RoomFactory
 from tests.registrations.test_views import form_data, register_url
 
 # The worker closes connections between tasks, as it would in production: no wrapping
@@ -21,6 +22,7 @@ SMTP_DOWN = {
         "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
     }
 }
+MAIL_TASK = "registrations.tasks.send_mail_task"
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
@@ -43,7 +45,7 @@ def test_registration_succeeds_with_mail_server_down_and_mail_goes_out_later(cli
 
     # The worker tries while the server is down: the attempt fails and is rescheduled.
     run_worker()
-    retry = DBTaskResult.objects.filter(status="READY").get()
+    retry = DBTaskResult.objects.filter(status="READY", task_path=MAIL_TASK).get()
     assert retry.args_kwargs["kwargs"]["attempt"] == 2
     assert retry.run_after > timezone.now()
     assert mail.outbox == []
@@ -54,7 +56,7 @@ def test_registration_succeeds_with_mail_server_down_and_mail_goes_out_later(cli
     run_worker()
     assert [m.to for m in mail.outbox] == [[registration.email]]
     assert f"/r/{registration.token}/confirm/" in mail.outbox[0].body
-    assert DBTaskResult.objects.filter(status="READY").count() == 0
+    assert DBTaskResult.objects.filter(status="READY", task_path=MAIL_TASK).count() == 0
 
 
 def test_worker_down_registration_still_succeeds(client, settings):
@@ -64,5 +66,39 @@ def test_worker_down_registration_still_succeeds(client, settings):
     assert response.status_code == 302
     assert Registration.objects.count() == 1
     queued = DBTaskResult.objects.ready().get()
-    assert queued.task_path == "registrations.tasks.send_mail_task"
+    assert queued.task_path == MAIL_TASK
     assert queued.args_kwargs["kwargs"]["to"] == "erika@example.org"
+
+
+def test_expired_hold_promotes_the_waiting_list_through_the_worker(settings):
+    settings.TASKS = DATABASE_TASKS
+    room = RoomFactory(capacity=1, event=EventFactory(double_opt_in=True))
+    held = services.registration_create(
+        event=room.event,
+        room=room,
+        first_name="A",
+        last_name="A",
+        email="a@example.org",
+        consent=True,
+    )
+    waiting = services.registration_create(
+        event=room.event,
+        room=room,
+        first_name="B",
+        last_name="B",
+        email="b@example.org",
+        consent=True,
+        join_waitlist=True,
+    )
+    expiry = DBTaskResult.objects.get(task_path="registrations.tasks.promote_waiting_list_task")
+    assert expiry.run_after == held.expires_at
+    run_worker()  # not due yet: nothing happens
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.WAITING
+
+    DBTaskResult.objects.filter(pk=expiry.pk).update(run_after=timezone.now())
+    Registration.objects.filter(pk=held.pk).update(expires_at=timezone.now())
+    run_worker()
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.PENDING
+    assert waiting.expires_at > timezone.now()
