@@ -199,7 +199,7 @@ class ChangeRoomForm(RoomChoiceMixin, forms.Form):
     )
 
     def __init__(self, *, registration: Registration, **kwargs):
-        kwargs.setdefault("initial", {"room": registration.room_id})
+        kwargs["initial"] = {"room": registration.room_id, **(kwargs.get("initial") or {})}
         super().__init__(**kwargs)
         self.registration = registration
         self.init_rooms(registration.event)

@@ -256,3 +256,9 @@ def test_manage_page_query_count_is_constant(client, django_assert_num_queries, 
     with django_assert_num_queries(2):
         response = client.get(registration.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_manage_page_preselects_current_room(client, room):
+    registration = RegistrationFactory(room=room)
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert re.search(rf'value="{room.pk}"[^>]*checked', html)
