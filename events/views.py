@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, ListView
 
-from events import selectors
+from events import caching, selectors
 
 
 class EventListView(ListView):
@@ -30,8 +32,14 @@ class EventDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["programme"] = selectors.programme_for(event=self.object)
-        context["registration_state"] = self.object.registration_state()
+        event = self.object
+        # Loaded only when the cached page (events/caching.py) has to be rendered afresh.
+        context["programme"] = SimpleLazyObject(lambda: selectors.programme_for(event=event))
+        context["registration_state"] = event.registration_state()
+        context["page_cache_key"] = caching.event_page_key(
+            event=event, language=translation.get_language(), host=self.request.get_host()
+        )
+        context["page_cache_seconds"] = caching.PAGE_SECONDS
         return context
 
 

@@ -1,0 +1,148 @@
+"""The event page is served from the cache until something it shows changes (events/caching.py)."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Event
+from registrations import services
+from tests.factories import (
+    AgendaItemFactory,
+    EventFactory,
+    RegistrationFactory,
+    RoomFactory,
+    SpeakerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def room():
+    room = RoomFactory(capacity=3, name="Ethik")
+    AgendaItemFactory(event=room.event, title="Begrüßung")
+    return room
+
+
+def page(client, event) -> str:
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_second_view_is_served_from_the_cache_with_one_query(
+    client, room, django_assert_num_queries
+):
+    first = page(client, room.event)
+
+    with django_assert_num_queries(1):  # the event itself: unpublishing works at once
+        second = page(client, room.event)
+
+    assert second == first.replace(first_token(first), first_token(second))
+    assert "Begrüßung" in second
+    assert "3 Plätze frei" in second
+
+
+def first_token(html: str) -> str:
+    """The CSRF token of the language switcher: the one part that differs per visitor."""
+    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+
+def test_edited_agenda_item_shows_at_once(client, room):
+    item = room.event.agenda_items.get()
+    page(client, room.event)
+
+    item.title = "Begrüßung und Einführung"
+    item.save()
+
+    assert "Begrüßung und Einführung" in page(client, room.event)
+
+
+def test_speaker_added_to_an_item_shows_at_once(client, room):
+    item = room.event.agenda_items.get()
+    page(client, room.event)
+
+    item.speakers.add(SpeakerFactory(name="Henning Lühr"))
+
+    assert "Henning Lühr" in page(client, room.event)
+
+
+def test_renamed_speaker_shows_at_once(client, room):
+    speaker = SpeakerFactory(name="Tobias Krafft")
+    room.event.agenda_items.get().speakers.add(speaker)
+    assert "Tobias Krafft" in page(client, room.event)
+
+    speaker.name = "Dr. Tobias Krafft"
+    speaker.save()
+
+    assert "Dr. Tobias Krafft" in page(client, room.event)
+
+
+def test_registration_changes_the_seats_left_at_once(client, room):
+    assert "3 Plätze frei" in page(client, room.event)
+
+    registration = RegistrationFactory(room=room)
+    assert "2 Plätze frei" in page(client, room.event)
+
+    services.registration_cancel(registration=registration)
+    assert "3 Plätze frei" in page(client, room.event)
+
+
+def test_full_room_and_raised_capacity(client, room):
+    for _ in range(3):
+        RegistrationFactory(room=room)
+    assert "Ausgebucht – Warteliste offen" in page(client, room.event)
+
+    room.capacity = 5
+    room.save()
+
+    html = page(client, room.event)
+    assert "2 Plätze frei" in html
+    assert "Ausgebucht" not in html
+
+
+def test_registration_closing_shows_without_any_write(client, room):
+    """The state follows the clock: an update that bypasses signals still shows at once."""
+    assert "Die Anmeldung ist geöffnet" in page(client, room.event)
+
+    Event.objects.filter(pk=room.event.pk).update(
+        registration_closes_at=timezone.now() - dt.timedelta(minutes=1),
+        registration_opens_at=timezone.now() - dt.timedelta(days=1),
+    )
+
+    html = page(client, room.event)
+    assert "Die Anmeldung ist geschlossen." in html
+    assert "Die Anmeldung ist geöffnet" not in html
+
+
+def test_unpublished_event_is_gone_at_once(client, room):
+    page(client, room.event)
+
+    Event.objects.filter(pk=room.event.pk).update(is_published=False)
+
+    assert client.get(room.event.get_absolute_url()).status_code == 404
+
+
+def test_languages_are_cached_apart(client, room):
+    german = page(client, room.event)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    english = page(client, room.event)
+
+    assert '<html lang="de">' in german
+    assert "3 Plätze frei" in german
+    assert '<html lang="en">' in english
+    assert "3 seats left" in english
+
+
+def test_other_events_do_not_share_the_cache(client, room):
+    other = RoomFactory(capacity=7, event=EventFactory(title="Zweite Veranstaltung"))
+    assert "3 Plätze frei" in page(client, room.event)
+
+    html = page(client, other.event)
+
+    assert "Zweite Veranstaltung" in html
+    assert "7 Plätze frei" in html
+    assert "3 Plätze frei" not in html
