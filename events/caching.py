@@ -11,64 +11,77 @@ keeps the rendered article under a key made of everything it shows:
   how long the page can show its seat as taken);
 - the registration state (open, closed …), which moves with the clock, the language, the host.
 
-So the page never shows outdated data after a change made through the ORM, and a cache hit
-costs the event query and one or two cache reads, no programme queries.
+The event itself is cached too, under the same generation, so a cache hit costs three cache
+reads and no query. The page is never outdated after a `save()` or `delete()` (admin, services,
+shell); a `QuerySet.update()` sends no signal, so after one the page follows within
+`EVENT_SECONDS` (the event) or `PAGE_SECONDS` (the rest).
 """
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+from events.selectors import event_get_public, rooms_with_occupancy
 
 GENERATION_KEY = "koki:event-page:generation"
 SEATS_SECONDS = 30
-PAGE_SECONDS = 60 * 60
+EVENT_SECONDS = 60
+PAGE_SECONDS = 10 * 60
 
 
-def generation() -> str:
-    """The current generation of public event data (made anew when the cache lost it)."""
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        value = cache.get(GENERATION_KEY)
-    return value
+def _new_generation() -> str:
+    cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+    return cache.get(GENERATION_KEY)
 
 
-def _seats_key(event_pk: int, generation: str) -> str:
-    return f"koki:event-page:seats:{event_pk}:{generation}"
+def _event_key(slug: str) -> str:
+    return f"koki:event-page:event:{slug}"
 
 
-def seats_left(*, event: Event, generation: str) -> dict[int, int]:
-    """Seats left per room pk, from the cache or one query."""
-    from events.selectors import rooms_with_occupancy
+def _seats_key(event_pk: int) -> str:
+    return f"koki:event-page:seats:{event_pk}"
 
-    key = _seats_key(event.pk, generation)
-    seats = cache.get(key)
-    if seats is None:
+
+@dataclass
+class EventPage:
+    """The published event and the key of its cached article (see the module's docstring)."""
+
+    event: Event
+    key: str
+    seconds: int = PAGE_SECONDS
+
+
+def event_page(*, slug: str, language: str, host: str) -> EventPage:
+    """The published event named `slug` (404 otherwise) and its page's cache key.
+
+    A warm cache answers with two reads and no query: the generation and the event in one,
+    the seats left in the other. Entries of an older generation are ignored.
+    """
+    found = cache.get_many([GENERATION_KEY, _event_key(slug)])
+    current = found.get(GENERATION_KEY) or _new_generation()
+    cached = found.get(_event_key(slug))
+    if cached is not None and cached[0] == current:
+        event = cached[1]
+    else:
+        event = event_get_public(slug=slug)
+        cache.set(_event_key(slug), (current, event), EVENT_SECONDS)
+
+    cached = cache.get(_seats_key(event.pk))
+    if cached is not None and cached[0] == current:
+        seats = cached[1]
+    else:
         seats = {
             room.pk: max(room.capacity - room.seats_taken, 0)
             for room in rooms_with_occupancy(event=event)
         }
-        cache.set(key, seats, SEATS_SECONDS)
-    return seats
+        cache.set(_seats_key(event.pk), (current, seats), SEATS_SECONDS)
 
-
-def event_page_key(*, event: Event, language: str, host: str) -> str:
-    """Everything the cached part of the event page depends on, as one short string."""
-    current = generation()
-    seats = seats_left(event=event, generation=current)
-    parts = [
-        event.pk,
-        current,
-        sorted(seats.items()),
-        event.registration_state(),
-        language,
-        host,
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    parts = [event.pk, current, sorted(seats.items()), event.registration_state(), language, host]
+    return EventPage(event=event, key=hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
 
 
 def forget_programme(**kwargs) -> None:
@@ -78,9 +91,7 @@ def forget_programme(**kwargs) -> None:
 
 def forget_seats(*, instance, **kwargs) -> None:
     """A registration changed: the seats of its event are counted again on the next view."""
-    current = cache.get(GENERATION_KEY)
-    if current is not None:
-        cache.delete(_seats_key(instance.event_id, current))
+    cache.delete(_seats_key(instance.event_id))
 
 
 def connect_signals() -> None:

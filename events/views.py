@@ -28,18 +28,22 @@ class EventDetailView(DetailView):
     context_object_name = "event"
 
     def get_object(self, queryset=None):
-        return selectors.event_get_public(slug=self.kwargs["slug"])
+        # The event and the key of its cached article, from the cache when warm (events/caching.py).
+        self.page = caching.event_page(
+            slug=self.kwargs["slug"],
+            language=translation.get_language(),
+            host=self.request.get_host(),
+        )
+        return self.page.event
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         event = self.object
-        # Loaded only when the cached page (events/caching.py) has to be rendered afresh.
+        # Loaded only when the cached article has to be rendered afresh.
         context["programme"] = SimpleLazyObject(lambda: selectors.programme_for(event=event))
         context["registration_state"] = event.registration_state()
-        context["page_cache_key"] = caching.event_page_key(
-            event=event, language=translation.get_language(), host=self.request.get_host()
-        )
-        context["page_cache_seconds"] = caching.PAGE_SECONDS
+        context["page_cache_key"] = self.page.key
+        context["page_cache_seconds"] = self.page.seconds
         return context
 
 
