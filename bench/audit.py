@@ -15,8 +15,10 @@ def django_setup() -> None:
     django.setup()
 
 
-def set_capacities(*, slug: str, capacity: int) -> list[tuple[int, str, int]]:
-    """Every room of the event gets `capacity` seats; the rush starts from no registrations."""
+def set_capacities(
+    *, slug: str, capacity: int, waiting_list_size: int
+) -> list[tuple[int, str, int]]:
+    """Every room gets `capacity` seats and a waiting list; the rush starts from none taken."""
     from django.core.cache import cache
     from django.db import connections
 
@@ -26,7 +28,7 @@ def set_capacities(*, slug: str, capacity: int) -> list[tuple[int, str, int]]:
     event = Event.objects.get(slug=slug)
     if Registration.objects.filter(event=event).exists():
         raise SystemExit("bench: the fresh database already has registrations")
-    event.rooms.update(capacity=capacity)
+    event.rooms.update(capacity=capacity, waiting_list_size=waiting_list_size)
     cache.clear()  # whatever the page caches about seats was computed with the old capacities
     rooms = [(room.number, str(room.pk), room.capacity) for room in event.rooms.order_by("number")]
     connections.close_all()
@@ -38,6 +40,7 @@ class Audit:
     rooms: list[dict] = field(default_factory=list)
     overbooked: list[str] = field(default_factory=list)
     waiting_in_free_rooms: list[str] = field(default_factory=list)
+    waiting_lists_over: list[str] = field(default_factory=list)
     accepted: int = 0
     stored: int = 0
     lost: list[str] = field(default_factory=list)
@@ -49,7 +52,13 @@ class Audit:
 
     @property
     def ok(self) -> bool:
-        return not (self.overbooked or self.lost or self.unexpected or self.duplicates)
+        return not (
+            self.overbooked
+            or self.waiting_lists_over
+            or self.lost
+            or self.unexpected
+            or self.duplicates
+        )
 
 
 def audit(*, slug: str, email_prefix: str, accepted: set[str]) -> Audit:
@@ -74,10 +83,20 @@ def audit(*, slug: str, email_prefix: str, accepted: set[str]) -> Audit:
         waiting = in_room.filter(status="waiting").count()
         held = confirmed + pending
         result.rooms.append(
-            {"number": room.number, "capacity": room.capacity, "held": held, "waiting": waiting}
+            {
+                "number": room.number,
+                "capacity": room.capacity,
+                "held": held,
+                "waiting": waiting,
+                "waiting_list_size": room.waiting_list_size,
+            }
         )
         if held > room.capacity:
             result.overbooked.append(f"room {room.number}: {held} > {room.capacity}")
+        if waiting > room.waiting_list_size:
+            result.waiting_lists_over.append(
+                f"room {room.number}: {waiting} waiting > {room.waiting_list_size}"
+            )
         if waiting and held < room.capacity:
             result.waiting_in_free_rooms.append(
                 f"room {room.number}: {waiting} waiting, {room.capacity - held} seats free"

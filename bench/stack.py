@@ -82,7 +82,6 @@ class Stack:
         self.log = log
         self.tmp = Path(tempfile.mkdtemp(prefix="koki-bench-"))
         self.gunicorn: subprocess.Popen | None = None
-        self.access_log = self.tmp / "access.log"
         self.error_log = self.tmp / "gunicorn.log"
         self.env = self._environment()
 
@@ -193,10 +192,10 @@ class Stack:
             str(c.workers),
             "--worker-class",
             c.worker_class,
-            "--access-logfile",
-            str(self.access_log),
+            # As documented (README): no access log, which would record the secret links.
             "--error-logfile",
             str(self.error_log),
+            "--capture-output",  # Django's own error log (stderr) goes there too
             "--worker-tmp-dir",
             str(self.tmp),
         ]
@@ -266,22 +265,27 @@ class Stack:
             ]
         return {"app": _cpu_seconds(self.worker_pids()), "db": _cpu_seconds(backends)}
 
-    def access_log_statuses(self, since: int = 0) -> dict[str, int]:
-        """Status codes by class (2xx … 5xx) in gunicorn's access log from byte `since` on."""
+    def log_offset(self) -> int:
+        return self.error_log.stat().st_size if self.error_log.exists() else 0
+
+    def server_errors(self, since: int = 0) -> dict[str, int]:
+        """Tracebacks, worker timeouts and other errors in gunicorn's log from byte `since`."""
         counts: dict[str, int] = {}
-        if not self.access_log.exists():
+        if not self.error_log.exists():
             return counts
-        with self.access_log.open("rb") as f:
+        with self.error_log.open("rb") as f:
             f.seek(since)
             text = f.read().decode(errors="replace")
         for line in text.splitlines():
-            # Combined log format: ... "GET /path HTTP/1.1" 200 1234 "-" "agent"
-            try:
-                status = line.split('"', 2)[2].split()[0]
-            except IndexError:
+            if line.startswith("Traceback"):
+                kind = "traceback"
+            elif "WORKER TIMEOUT" in line:
+                kind = "worker timeout"
+            elif "[ERROR]" in line or "[CRITICAL]" in line:
+                kind = "gunicorn error"
+            else:
                 continue
-            key = status[0] + "xx"
-            counts[key] = counts.get(key, 0) + 1
+            counts[kind] = counts.get(kind, 0) + 1
         return counts
 
     def close(self) -> None:
