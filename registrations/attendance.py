@@ -20,9 +20,7 @@ def attendance_mark(
     # A fresh queryset: the caller's may carry annotations or DISTINCT, which FOR UPDATE refuses.
     selected = Registration.objects.filter(pk__in=list(registrations.values_list("pk", flat=True)))
     if attended:
-        candidates = selected.filter(
-            status=Registration.Status.CONFIRMED, attended_at__isnull=True
-        )
+        candidates = selected.filter(status=Registration.Status.CONFIRMED, attended_at__isnull=True)
     else:
         candidates = selected.filter(attended_at__isnull=False)
     changed = list(candidates.select_related("room").select_for_update(of=("self",)))

@@ -69,10 +69,7 @@ def attendee_list(
     queryset = Registration.objects.filter(event=event, anonymised_at__isnull=True)
     if room is not None:
         queryset = queryset.filter(room=room)
-    if statuses:
-        queryset = queryset.filter(status__in=statuses)
-    else:
-        queryset = queryset.active()
+    queryset = queryset.filter(status__in=statuses) if statuses else queryset.active()
     return with_waitlist_position(queryset.select_related("room")).order_by(
         "room__number",
         STATUS_ORDER,
@@ -178,4 +175,3 @@ def occupancy_overview(*, now=None) -> list[EventOccupancy]:
     """The occupancy of every current event: one query for the events, one per event."""
     now = now or timezone.now()
     return [event_occupancy(event=event, now=now) for event in events_for_overview(now=now)]
-
