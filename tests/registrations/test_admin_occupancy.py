@@ -56,9 +56,9 @@ def fill_demo_rooms(event):
             "attended": 0,
         }
     room8 = event.rooms.get(number=8)
-    Registration.objects.filter(room=room8, status="confirmed", last_name__in=[
-        f"Nachname{800 + i}" for i in range(3)
-    ]).update(attended_at=now)
+    Registration.objects.filter(
+        room=room8, status="confirmed", last_name__in=[f"Nachname{800 + i}" for i in range(3)]
+    ).update(attended_at=now)
     expected["8"]["attended"] = 3
     expected["total"] = {
         "capacity": 320,
