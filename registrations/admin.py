@@ -314,7 +314,9 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             return self._render_move(request, event, list(selected), form)
         room = form.cleaned_data["room"]
         moved, unchanged, failed = [], [], []
-        for registration in form.cleaned_data["registrations"].select_related("room", "event"):
+        # First registered, first moved: when the seats run out, the later ones stay.
+        chosen = form.cleaned_data["registrations"].select_related("room", "event")
+        for registration in chosen.order_by("created_at", "pk"):
             if registration.room_id == room.pk:
                 unchanged.append(registration)
                 continue
