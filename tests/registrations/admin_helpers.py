@@ -1,7 +1,9 @@
 """Shared set-up for the admin tests: an organiser, other staff, registrations in bulk."""
 
 import datetime as dt
+import html
 import re
+from html.parser import HTMLParser
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -71,3 +73,61 @@ def occupancy_rows(html: str) -> dict[str, dict[str, int]]:
     for match in ROW.finditer(html):
         rows[match["room"]] = {c["col"]: int(c["value"]) for c in CELL.finditer(match["cells"])}
     return rows
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would submit for the form with the given id (no JavaScript)."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.data: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+            return
+        if not self.inside:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in {"checkbox", "radio"}:
+                if "checked" in attrs:
+                    self.data.append((name, attrs.get("value", "on")))
+            elif kind not in {"submit", "button", "file"}:
+                self.data.append((name, attrs.get("value") or ""))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.data.append((self._select, attrs.get("value") or ""))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.data.append((self._textarea, html.unescape(self._text).lstrip("\n")))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._text += data
+
+
+def form_data(page: str, form_id: str) -> dict[str, list[str]]:
+    """The form's current values, as a dict of lists for the test client's post()."""
+    parser = _FormFields(form_id)
+    parser.feed(page)
+    result: dict[str, list[str]] = {}
+    for name, value in parser.data:
+        result.setdefault(name, []).append(value)
+    return result
