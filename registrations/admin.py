@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -692,7 +693,7 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             text += " " + gettext("(%(failed)d failed)") % {"failed": obj.recipients_failed}
         return text
 
-    @admin.display(description=_("recipients"))
+    @admin.display(description=_("who receives it"))
     def recipients_info(self, obj):
         if obj.is_sent:
             return self.delivered(obj)
@@ -709,7 +710,16 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         if first is None:
             return "–"
         content = mailings.mailing_render(mailing=obj, registration=first)
-        return content["text"]
+        return format_html('<div class="koki-preview">{}</div>', content["text"])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        mailing = Mailing.objects.filter(pk=object_id, queued_at__isnull=True).first()
+        if mailing is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "audience_count": mailings.mailing_audience(mailing=mailing).count(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -139,7 +139,7 @@ class Mailing(models.Model):
         help_text=_("Empty: the attendees of all rooms."),
     )
     audience = models.CharField(
-        _("recipients"), max_length=20, choices=Audience.choices, default=Audience.CONFIRMED
+        _("send to"), max_length=20, choices=Audience.choices, default=Audience.CONFIRMED
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='Mailing',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('audience', models.CharField(choices=[('confirmed', 'confirmed attendees'), ('holding_seat', 'confirmed and not yet confirmed attendees'), ('waiting', 'people on the waiting list')], default='confirmed', max_length=20, verbose_name='recipients')),
+                ('audience', models.CharField(choices=[('confirmed', 'confirmed attendees'), ('holding_seat', 'confirmed and not yet confirmed attendees'), ('waiting', 'people on the waiting list')], default='confirmed', max_length=20, verbose_name='send to')),
                 ('subject', models.CharField(max_length=200, verbose_name='subject')),
                 ('body', models.TextField(help_text='Plain text. Each person gets their own mail; the link to their registration is added at the end.', verbose_name='text')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
