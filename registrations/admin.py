@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -572,7 +572,9 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
                 messages.INFO,
             )
         next_url = request.POST.get("next", "")
-        if not next_url.startswith("/") or next_url.startswith("//"):
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             next_url = reverse("admin:registrations_registration_occupancy")
         return HttpResponseRedirect(next_url)
 

@@ -165,9 +165,12 @@ def test_promote_button_in_the_occupancy_table(organiser_client, rooms):
     html = organiser_client.get(overview).content.decode()
     promote = reverse("admin:registrations_registration_promote", args=[room2.pk])
     assert f'action="{promote}"' in html
-    organiser_client.post(promote, {"next": overview})
+    response = organiser_client.post(promote, {"next": overview})
+    assert response["Location"] == overview
     waiting.refresh_from_db()
     assert waiting.status == "confirmed"
+    elsewhere = organiser_client.post(promote, {"next": "https://evil.example/"})
+    assert elsewhere["Location"] == overview
     assert organiser_client.get(promote).status_code == 405
 
 
