@@ -101,7 +101,10 @@ class RoomListFilter(admin.SimpleListFilter):
         rooms = Room.objects.select_related("event").order_by("event__starts_at", "number")
         event_id = request.GET.get("event__id__exact")
         if event_id and event_id.isdigit():
-            return [(str(room.pk), str(room)) for room in rooms.filter(event_id=event_id)]
+            rooms = rooms.filter(event_id=event_id)
+        rooms = list(rooms)
+        if len({room.event_id for room in rooms}) <= 1:
+            return [(str(room.pk), str(room)) for room in rooms]
         return [(str(room.pk), f"{room.event.title} – {room}") for room in rooms]
 
     def queryset(self, request, queryset):

@@ -101,6 +101,14 @@ def test_filters_by_event_room_and_status(organiser_client, room):
         f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "room"
     )
     assert [label for _, label in room_filter.lookup_choices] == [str(room), str(other_room)]
+    # Without one, rooms of several events name their event.
+    response = organiser_client.get(CHANGELIST)
+    room_filter = next(
+        f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "room"
+    )
+    labels = [label for _, label in room_filter.lookup_choices]
+    assert f"{room.event.title} – {room}" in labels
+    assert f"{other_event_room.event.title} – {other_event_room}" in labels
 
 
 def test_search_by_name_email_and_organisation(organiser_client, room):
