@@ -326,7 +326,9 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
                 continue
             old_room = str(registration.room)
             try:
-                services.registration_change_room(registration=registration, room=room)
+                services.registration_change_room(
+                    registration=registration, room=room, by_organiser=True
+                )
             except services.RegistrationError as error:
                 reason = (
                     gettext("the room is full")

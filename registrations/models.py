@@ -97,7 +97,9 @@ class Registration(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["room", "status"], name="registration_room_status"),
+            models.Index(
+                fields=["room", "status", "waiting_since"], name="registration_room_status"
+            ),
             models.Index(fields=["event", "status"], name="registration_event_status"),
         ]
 
