@@ -18,11 +18,15 @@ shell); a `QuerySet.update()` sends no signal, so after one the page follows wit
 """
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 from events.selectors import event_get_public, rooms_with_occupancy
@@ -82,6 +86,44 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
 
     parts = [event.pk, current, sorted(seats.items()), event.registration_state(), language, host]
     return EventPage(event=event, key=hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
+
+
+# --- The whole page -------------------------------------------------------------------------
+# The article is the costly part, but base.html (language switcher, CSRF token) costs as much
+# again. A visitor without messages, login or query string gets the whole page from the cache,
+# with a fresh CSRF token put in place of the stored one.
+
+CSRF_PLACEHOLDER = "\x00koki-csrf-token\x00"
+CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
+
+
+def _page_key(page_key: str, path: str) -> str:
+    return f"koki:event-page:html:{page_key}:{hashlib.sha256(path.encode()).hexdigest()[:16]}"
+
+
+def whole_page_allowed(request: HttpRequest) -> bool:
+    """Only for anonymous GETs without a query string and without pending messages."""
+    return (
+        request.method == "GET"
+        and not request.META.get("QUERY_STRING")
+        and not request.user.is_authenticated
+        and len(get_messages(request)) == 0  # counts without marking them as shown
+    )
+
+
+def cached_page(*, request: HttpRequest, page: EventPage) -> HttpResponse | None:
+    html = cache.get(_page_key(page.key, request.path))
+    if html is None:
+        return None
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+def store_page(*, request: HttpRequest, page: EventPage, response: HttpResponse) -> None:
+    """Keep a rendered page, its CSRF tokens replaced by the placeholder (called after render)."""
+    if response.status_code != 200 or "nonce-" in response.get("Content-Security-Policy", ""):
+        return  # a per-request nonce would be wrong for the next visitor
+    html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", response.content.decode())
+    cache.set(_page_key(page.key, request.path), html, page.seconds)
 
 
 def forget_programme(**kwargs) -> None:

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,3 +156,62 @@ def test_other_events_do_not_share_the_cache(client, room):
     assert "Zweite Veranstaltung" in html
     assert "7 Plätze frei" in html
     assert "3 Plätze frei" not in html
+
+
+def test_whole_page_from_the_cache_renders_no_template(client, room):
+    page(client, room.event)
+
+    response = client.get(room.event.get_absolute_url())
+
+    assert response.templates == []
+    assert "Begrüßung" in response.content.decode()
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_cached_page_carries_a_working_csrf_token_per_visitor(room):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_html = page(first, room.event)
+
+    second_html = page(second, room.event)  # from the cache
+    response = second.post(
+        reverse("set_language"),
+        {"language": "en", "next": "/", "csrfmiddlewaretoken": first_token(second_html)},
+    )
+
+    assert first_token(second_html) != first_token(first_html)
+    assert "koki-csrf-token" not in second_html
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_pending_message_is_shown_not_the_cached_page(client, room):
+    page(client, room.event)
+    registration = RegistrationFactory(room=room)
+
+    response = client.post(
+        reverse("registrations:delete", kwargs={"token": registration.token}), follow=True
+    )
+    html = response.content.decode()
+
+    assert "Ihre Anmeldung und alle Ihre Daten sind gelöscht." in html
+    assert "3 Plätze frei" in html
+    assert "Ihre Anmeldung und alle Ihre Daten sind gelöscht." not in page(client, room.event)
+
+
+def test_page_with_a_query_string_is_rendered_and_not_stored(client, room):
+    page(client, room.event)
+
+    response = client.get(room.event.get_absolute_url() + "?utm_source=newsletter")
+
+    assert response.templates != []
+    assert 'value="/events/' in response.content.decode()
+    assert "?utm_source=newsletter" in response.content.decode()
+    assert "utm_source" not in page(client, room.event)
+
+
+def test_logged_in_organiser_gets_a_rendered_page(admin_client, room):
+    page(admin_client, room.event)
+
+    response = admin_client.get(room.event.get_absolute_url())
+
+    assert response.templates != []
