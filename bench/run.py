@@ -304,11 +304,13 @@ def measure_rush(args, stack: Stack, rows: list[Row], profiler: Profiler) -> lis
     offset = stack.log_offset()
     profiler.start("rush")
     before = stack.cpu_snapshot()
+    client_cpu = time.process_time()
     try:
         result = run_rush(config)
     finally:
         profiler.stop()
     used = cpu_used(before, stack.cpu_snapshot())
+    client_cpu = time.process_time() - client_cpu
     time.sleep(1)  # gunicorn flushes its log
     logged = stack.server_errors(since=offset)
     server_errors = sum(logged.values())
@@ -352,7 +354,8 @@ def measure_rush(args, stack: Stack, rows: list[Row], profiler: Profiler) -> lis
             "rush: registrations",
             f"**{accepted_rate:,.0f} registrations/s** ({len(result.accepted):,} accepted of "
             f"{result.attendees_done:,} attendees in {result.seconds:.1f} s; all requests: "
-            f"{len(everything) / result.seconds:,.0f} req/s)",
+            f"{len(everything) / result.seconds:,.0f} req/s; the load generator used "
+            f"{client_cpu * 1000 / max(result.attendees_done, 1):.1f} ms CPU per attendee)",
             ms(percentile(everything, 50)),
             ms(percentile(everything, 99)),
             cpu=cpu_text(used, result.attendees_done) + " per attendee",
@@ -468,7 +471,7 @@ def parse_args(argv=None):
     )
     add("--redis-url", default=os.environ.get("KOKI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"))
     add("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="2 × cores + 1")
-    add("--worker-class", choices=["sync", "gthread"], default="sync")
+    add("--worker-class", choices=["sync", "gthread"], default="gthread", help="gunicorn.conf.py")
     add("--threads", type=int, default=4, help="threads per worker with --worker-class gthread")
     add("--seconds", type=int, default=8, help="wrk duration per page")
     add("--connections", type=int, default=16, help="wrk connections")

@@ -36,8 +36,8 @@ class StackConfig:
     host: str = "127.0.0.1"
     port: int = 8105
     workers: int = 5
-    worker_class: str = "sync"
-    threads: int = 1
+    worker_class: str = "gthread"
+    threads: int = 4
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
