@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import redirect
 from django.views.generic import DetailView, ListView
 
@@ -31,4 +32,20 @@ class EventDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["programme"] = selectors.programme_for(event=self.object)
         context["registration_state"] = self.object.registration_state()
+        return context
+
+
+class EventPrivacyView(DetailView):
+    """The event's privacy notice: the organiser's own text, or the site-wide default."""
+
+    template_name = "events/privacy.html"
+    context_object_name = "event"
+
+    def get_object(self, queryset=None):
+        return selectors.event_get_public(slug=self.kwargs["slug"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["purge_after_days"] = settings.KOKI_PURGE_AFTER_DAYS
+        context["privacy_contact"] = settings.KOKI_PRIVACY_CONTACT
         return context
