@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from registrations.purge import registrations_due_for_purge, registrations_purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Anonymise the personal data of registrations KOKI_PURGE_AFTER_DAYS days after their "
+        "event ended. Keeps the counts (room, status, timestamps). Safe to run daily."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help=f"Days after the event's end (default: KOKI_PURGE_AFTER_DAYS, "
+            f"now {settings.KOKI_PURGE_AFTER_DAYS}).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Only count what would be anonymised."
+        )
+
+    def handle(self, *args, days=None, dry_run=False, **options):
+        if days is not None and days < 0:
+            raise CommandError("--days must be 0 or more.")
+        if dry_run:
+            count = registrations_due_for_purge(days=days).count()
+            self.stdout.write(f"Would anonymise {count} registration(s).")
+            return
+        count = registrations_purge(days=days)
+        self.stdout.write(self.style.SUCCESS(f"Anonymised {count} registration(s)."))
