@@ -35,7 +35,7 @@ class EventDetailView(DetailView):
         return context
 
 
-class EventPrivacyView(DetailView):
+class PrivacyView(DetailView):
     """The event's privacy notice: the organiser's own text, or the site-wide default."""
 
     template_name = "events/privacy.html"
@@ -45,7 +45,8 @@ class EventPrivacyView(DetailView):
         return selectors.event_get_public(slug=self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["purge_after_days"] = settings.KOKI_PURGE_AFTER_DAYS
-        context["privacy_contact"] = settings.KOKI_PRIVACY_CONTACT
-        return context
+        return super().get_context_data(
+            purge_after_days=settings.KOKI_PURGE_AFTER_DAYS,
+            privacy_contact=settings.KOKI_PRIVACY_CONTACT,
+            **kwargs,
+        )

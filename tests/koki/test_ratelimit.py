@@ -12,7 +12,7 @@ def login(client, *, ip="192.0.2.10", language="de", **headers):
         LOGIN_URL,
         {"username": "organiser", "password": "wrong", "next": "/admin/"},
         REMOTE_ADDR=ip,
-        headers={"accept-language": language, **headers},
+        headers={"cookie": f"django_language={language}", **headers},
     )
 
 
