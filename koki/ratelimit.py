@@ -87,6 +87,17 @@ def hit(scope: str, identity: str, rate: Rate, *, now: float | None = None) -> V
     return Verdict(allowed=count <= rate.limit, count=count, retry_after=retry_after)
 
 
+def ratelimit_allows(scope: str, identity: str) -> bool:
+    """Count one action of `identity` in `scope` and say whether it is within the limit.
+
+    For limits a view applies quietly, where a 429 page would tell too much.
+    """
+    rate = parse_rate(settings.KOKI_RATELIMITS.get(scope, ""))
+    if rate is None or not identity:
+        return True
+    return hit(scope, identity, rate).allowed
+
+
 def post_email(request) -> str:
     """A rate-limit key: the e-mail address in the submitted form, normalised."""
     return request.POST.get("email", "").strip().lower()

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from registrations.models import Registration, new_token
 
@@ -64,3 +65,20 @@ def registrations_purge(*, now=None, days=None) -> int:
             ).update(object_repr=object_repr)
             total += len(batch)
     return total
+
+
+def finished_tasks_due_for_purge(*, now=None, days=None):
+    """Finished background tasks (sent or given-up mails) older than `days` days."""
+    now = now or timezone.now()
+    days = settings.KOKI_PURGE_AFTER_DAYS if days is None else days
+    return DBTaskResult.objects.finished().filter(finished_at__lte=now - dt.timedelta(days=days))
+
+
+def task_results_purge(*, now=None, days=None) -> int:
+    """Delete finished tasks of the database task backend after `days` days; return how many.
+
+    A stored mail task holds the address, the text and the secret link of its recipient; once
+    it is sent (or given up) nothing needs it. Waiting and retrying mails are kept.
+    """
+    deleted, _per_model = finished_tasks_due_for_purge(now=now, days=days).delete()
+    return deleted

@@ -17,6 +17,8 @@ def _fast_and_isolated(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Rate limits are off unless a test turns one on (tests/koki/test_ratelimit.py).
+    settings.KOKI_RATELIMITS = dict.fromkeys(settings.KOKI_RATELIMITS, "off")
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from registrations.models import Registration
-from registrations.purge import registrations_purge
+from registrations.purge import registrations_purge, task_results_purge
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +173,7 @@ def test_command_dry_run_counts_and_changes_nothing(old_event):
 
     call_command("purge_registrations", "--dry-run", "--days", "0", stdout=out)
 
-    assert out.getvalue() == "Would anonymise 4 registration(s).\n"
+    assert out.getvalue() == "Would anonymise 4 registration(s) and delete 0 finished task(s).\n"
     assert Registration.objects.filter(anonymised_at__isnull=True).count() == 4
 
 
@@ -182,7 +183,10 @@ def test_command_anonymises_and_prints_no_personal_data(old_event):
     call_command("purge_registrations", stdout=out)
     call_command("purge_registrations", stdout=out)
 
-    assert out.getvalue() == "Anonymised 4 registration(s).\nAnonymised 0 registration(s).\n"
+    assert out.getvalue() == (
+        "Anonymised 4 registration(s), deleted 0 finished task(s).\n"
+        "Anonymised 0 registration(s), deleted 0 finished task(s).\n"
+    )
     assert Registration.objects.filter(anonymised_at__isnull=True).count() == 0
     assert timezone.now() - Registration.objects.first().anonymised_at < dt.timedelta(minutes=1)
 
@@ -192,3 +196,38 @@ def test_command_refuses_negative_days():
 
     with pytest.raises(CommandError, match=r"--days must be 0 or more\."):
         call_command("purge_registrations", "--days", "-1")
+
+
+def mail_task(*, status, finished_days_ago):
+    finished = NOW - dt.timedelta(days=finished_days_ago) if finished_days_ago is not None else None
+    return DBTaskResult.objects.create(
+        status=status,
+        args_kwargs={"args": [], "kwargs": {"to": "erika@example.org", "text": "/r/abc/"}},
+        task_path="registrations.tasks.send_mail_task",
+        backend_name="default",
+        queue_name="default",
+        run_after=NOW - dt.timedelta(days=40),
+        finished_at=finished,
+    )
+
+
+def test_task_results_purge_deletes_only_old_finished_tasks():
+    old_sent = mail_task(status="SUCCESSFUL", finished_days_ago=31)
+    old_failed = mail_task(status="FAILED", finished_days_ago=45)
+    recent = mail_task(status="SUCCESSFUL", finished_days_ago=2)
+    waiting = mail_task(status="READY", finished_days_ago=None)
+
+    assert task_results_purge(now=NOW) == 2
+
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert not DBTaskResult.objects.filter(pk__in=[old_sent.pk, old_failed.pk]).exists()
+
+
+def test_command_deletes_old_mail_tasks_too():
+    mail_task(status="SUCCESSFUL", finished_days_ago=31)
+    out = StringIO()
+
+    call_command("purge_registrations", stdout=out)
+
+    assert out.getvalue() == "Anonymised 0 registration(s), deleted 1 finished task(s).\n"
+    assert DBTaskResult.objects.count() == 0

@@ -1,13 +1,19 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from registrations.purge import registrations_due_for_purge, registrations_purge
+from registrations.purge import (
+    finished_tasks_due_for_purge,
+    registrations_due_for_purge,
+    registrations_purge,
+    task_results_purge,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Anonymise the personal data of registrations KOKI_PURGE_AFTER_DAYS days after their "
-        "event ended. Keeps the counts (room, status, timestamps). Safe to run daily."
+        "event ended, and delete finished mail tasks as old. Keeps the counts (room, status, "
+        "timestamps). Safe to run daily."
     )
 
     def add_arguments(self, parser):
@@ -27,7 +33,15 @@ class Command(BaseCommand):
             raise CommandError("--days must be 0 or more.")
         if dry_run:
             count = registrations_due_for_purge(days=days).count()
-            self.stdout.write(f"Would anonymise {count} registration(s).")
+            tasks = finished_tasks_due_for_purge(days=days).count()
+            self.stdout.write(
+                f"Would anonymise {count} registration(s) and delete {tasks} finished task(s)."
+            )
             return
         count = registrations_purge(days=days)
-        self.stdout.write(self.style.SUCCESS(f"Anonymised {count} registration(s)."))
+        tasks = task_results_purge(days=days)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Anonymised {count} registration(s), deleted {tasks} finished task(s)."
+            )
+        )
