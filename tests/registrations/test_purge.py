@@ -231,3 +231,19 @@ def test_command_deletes_old_mail_tasks_too():
 
     assert out.getvalue() == "Anonymised 0 registration(s), deleted 1 finished task(s).\n"
     assert DBTaskResult.objects.count() == 0
+
+
+def test_command_deletes_expired_sessions():
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    expired, current = SessionStore(), SessionStore()
+    expired["koki_registered_email"] = "erika@example.org"
+    expired.set_expiry(-1)
+    expired.save()
+    current["koki_registered_email"] = "max@example.org"
+    current.save()
+
+    call_command("purge_registrations", stdout=StringIO())
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,8 +14,8 @@ from registrations.purge import (
 class Command(BaseCommand):
     help = (
         "Anonymise the personal data of registrations KOKI_PURGE_AFTER_DAYS days after their "
-        "event ended, and delete finished mail tasks as old. Keeps the counts (room, status, "
-        "timestamps). Safe to run daily."
+        "event ended, delete finished mail tasks as old and expired sessions. Keeps the counts "
+        "(room, status, timestamps). Safe to run daily."
     )
 
     def add_arguments(self, parser):
@@ -40,6 +42,8 @@ class Command(BaseCommand):
             return
         count = registrations_purge(days=days)
         tasks = task_results_purge(days=days)
+        # Expired sessions can still hold an address (the "we sent you a mail" page reads it).
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Anonymised {count} registration(s), deleted {tasks} finished task(s)."
