@@ -12,6 +12,7 @@ from django.db import OperationalError, connections
 from django.test import Client, RequestFactory
 
 from koki.logfilters import RedactPersonalData
+from koki.ratelimit import Rate, hit
 from koki.views import server_error
 
 EMAIL = "erika.mustermann@example.org"
@@ -204,3 +205,26 @@ def test_unreachable_database_gives_the_503_page_in_english(client, database_unr
 
     assert response.status_code == 503
     assert "<h1>Temporarily unavailable</h1>" in response.content.decode()
+
+
+def test_429_page_renders_without_database(client, settings):
+    """Over the limit, the answer comes before the view (and its queries) runs."""
+    settings.KOKI_RATELIMITS = {**settings.KOKI_RATELIMITS, "register": "1/10m"}
+    hit("register", "127.0.0.1", Rate(limit=1, period=600))
+
+    response = client.post("/events/koki-abschluss/register/", {"email": EMAIL})
+
+    assert response.status_code == 429
+    content = response.content.decode()
+    assert "<h1>Zu viele Versuche</h1>" in content
+    assert EMAIL not in content
+
+
+def test_429_page_in_english_without_database(client, settings):
+    settings.KOKI_RATELIMITS = {**settings.KOKI_RATELIMITS, "register": "1/10m"}
+    hit("register", "127.0.0.1", Rate(limit=1, period=600))
+
+    response = client.post("/events/koki-abschluss/register/", {}, headers=ENGLISH)
+
+    assert response.status_code == 429
+    assert "<h1>Too many attempts</h1>" in response.content.decode()
