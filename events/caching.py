@@ -59,13 +59,20 @@ class EventPage:
     seconds: int = PAGE_SECONDS
 
 
+# Which event a slug names, remembered per process: lets the first cache read fetch the seats
+# too. A wrong or missing hint costs one more read, never a wrong page.
+_event_pk_hints: dict[str, int] = {}
+
+
 def event_page(*, slug: str, language: str, host: str) -> EventPage:
     """The published event named `slug` (404 otherwise) and its page's cache key.
 
-    A warm cache answers with two reads and no query: the generation and the event in one,
-    the seats left in the other. Entries of an older generation are ignored.
+    A warm cache answers with one read and no query: the generation, the event and its seats
+    left. Entries of an older generation are ignored.
     """
-    found = cache.get_many([GENERATION_KEY, _event_key(slug)])
+    hint = _event_pk_hints.get(slug)
+    keys = [GENERATION_KEY, _event_key(slug)] + ([_seats_key(hint)] if hint else [])
+    found = cache.get_many(keys)
     current = found.get(GENERATION_KEY) or _new_generation()
     cached = found.get(_event_key(slug))
     if cached is not None and cached[0] == current:
@@ -73,8 +80,10 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
     else:
         event = event_get_public(slug=slug)
         cache.set(_event_key(slug), (current, event), EVENT_SECONDS)
+    _event_pk_hints[slug] = event.pk
 
-    cached = cache.get(_seats_key(event.pk))
+    seats_key = _seats_key(event.pk)
+    cached = found.get(seats_key) if event.pk == hint else cache.get(seats_key)
     if cached is not None and cached[0] == current:
         seats = cached[1]
     else:
@@ -82,7 +91,7 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
             room.pk: max(room.capacity - room.seats_taken, 0)
             for room in rooms_with_occupancy(event=event)
         }
-        cache.set(_seats_key(event.pk), (current, seats), SEATS_SECONDS)
+        cache.set(seats_key, (current, seats), SEATS_SECONDS)
 
     parts = [event.pk, current, sorted(seats.items()), event.registration_state(), language, host]
     return EventPage(event=event, key=hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
