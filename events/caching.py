@@ -19,7 +19,10 @@ shell); a `QuerySet.update()` sends no signal, so after one the page follows wit
 
 import hashlib
 import re
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
@@ -120,10 +123,29 @@ def whole_page_allowed(request: HttpRequest) -> bool:
     )
 
 
+# A page's key names everything it shows, so what is stored under a key never changes: each
+# process keeps the last few pages in memory and skips that cache read (the key read stays).
+LOCAL_PAGES = 32
+_local_pages: OrderedDict[str, tuple[float, str]] = OrderedDict()  # key: (expires, html)
+_local_lock = threading.Lock()
+
+
+def _remember(key: str, html: str, seconds: int) -> None:
+    with _local_lock:
+        _local_pages[key] = (time.monotonic() + seconds, html)
+        _local_pages.move_to_end(key)
+        while len(_local_pages) > LOCAL_PAGES:
+            _local_pages.popitem(last=False)
+
+
 def cached_page(*, request: HttpRequest, page: EventPage) -> HttpResponse | None:
-    html = cache.get(_page_key(page.key, request.path))
-    if html is None:
-        return None
+    key = _page_key(page.key, request.path)
+    expires, html = _local_pages.get(key, (0.0, None))
+    if expires < time.monotonic():  # not here, or older than the shared entry would be
+        html = cache.get(key)
+        if html is None:
+            return None
+        _remember(key, html, page.seconds)
     return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
@@ -132,7 +154,9 @@ def store_page(*, request: HttpRequest, page: EventPage, response: HttpResponse)
     if response.status_code != 200 or "nonce-" in response.get("Content-Security-Policy", ""):
         return  # a per-request nonce would be wrong for the next visitor
     html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", response.content.decode())
-    cache.set(_page_key(page.key, request.path), html, page.seconds)
+    key = _page_key(page.key, request.path)
+    cache.set(key, html, page.seconds)
+    _remember(key, html, page.seconds)
 
 
 def forget_programme(**kwargs) -> None:
