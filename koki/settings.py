@@ -229,6 +229,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # PDF exports: WeasyPrint's step-by-step progress is noise; refused URLs are warnings.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 
