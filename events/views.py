@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.shortcuts import redirect
+from django.utils import translation
 from django.views.generic import DetailView, ListView
 
 from events import selectors
+from events.exports.views import export_sizes
 
 
 class EventListView(ListView):
@@ -31,4 +34,8 @@ class EventDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["programme"] = selectors.programme_for(event=self.object)
         context["registration_state"] = self.object.registration_state()
+        language = translation.get_language()
+        context["export_sizes"] = export_sizes(event=self.object, language=language)
+        # Calendar apps send no language: the links carry the page's language along.
+        context["export_query"] = "" if language == settings.LANGUAGE_CODE else f"?lang={language}"
         return context
