@@ -1,29 +1,29 @@
 """Caching and conditional requests for the programme exports.
 
 An export depends on the event, its agenda items, rooms, speakers and the item–speaker links.
-One query (annotations on the event row, or on the registration row for the personal feed) gives
-the latest change of each and their counts; a hash of those is the export's version. A deletion
-changes a count, an edit a timestamp, an addition both. Rendered files are kept in Django's cache
-under event + kind + language + version, so any change makes the next request render afresh
-and old entries simply expire.
+One query (the event row with subqueries) gives the latest change of each and their counts; a
+hash of those is the export's version. A deletion changes a count, an edit a timestamp, an
+addition both. Rendered files are kept in Django's cache under event + kind + language +
+version, so any change makes the next request render afresh and old entries simply expire.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, DateTimeField, IntegerField, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
-from events.models import AgendaItem, AgendaItemSpeaker, Room, Speaker
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 
 logger = logging.getLogger(__name__)
 
@@ -37,49 +37,62 @@ export_rendered = Signal()
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _aggregate(queryset, group: str, aggregate, output_field):
-    """A correlated subquery: one aggregate over `queryset`, grouped by the event column."""
-    return Subquery(
-        queryset.order_by().values(group).annotate(value=aggregate).values("value")[:1],
-        output_field=output_field,
+@functools.cache
+def _state_sql() -> str:
+    """The event row plus the latest change and the count of everything its exports show.
+
+    Hand-written SQL (portable: SQLite and PostgreSQL): compiling the same query through the ORM
+    cost more than running it, and this query runs on every export request, hits included.
+    """
+    event, item, room, link, speaker = (
+        model._meta.db_table for model in (Event, AgendaItem, Room, AgendaItemSpeaker, Speaker)
     )
+    # Only our own table names are formatted in; every value is a query parameter.
+    return f"""
+        SELECT e.*,
+          (SELECT MAX(i.updated_at) FROM {item} i WHERE i.event_id = e.id)
+            AS export_items_changed,
+          (SELECT COUNT(*) FROM {item} i WHERE i.event_id = e.id) AS export_items_count,
+          (SELECT MAX(r.updated_at) FROM {room} r WHERE r.event_id = e.id)
+            AS export_rooms_changed,
+          (SELECT COUNT(*) FROM {room} r WHERE r.event_id = e.id) AS export_rooms_count,
+          (SELECT MAX(s.updated_at) FROM {speaker} s
+             JOIN {link} l ON l.speaker_id = s.id
+             JOIN {item} i ON i.id = l.agenda_item_id
+            WHERE i.event_id = e.id) AS export_speakers_changed,
+          (SELECT COUNT(*) FROM {link} l JOIN {item} i ON i.id = l.agenda_item_id
+            WHERE i.event_id = e.id) AS export_links_count,
+          (SELECT MAX(l.id) FROM {link} l JOIN {item} i ON i.id = l.agenda_item_id
+            WHERE i.event_id = e.id) AS export_links_last
+        FROM {event} e
+    """  # noqa: S608
 
 
-def with_export_state(queryset, *, event_ref: str = "pk"):
-    """Annotate event rows (or rows that point to an event via `event_ref`) with export state."""
-    event = OuterRef(event_ref)
-    items = AgendaItem.objects.filter(event=event)
-    rooms = Room.objects.filter(event=event)
-    links = AgendaItemSpeaker.objects.filter(agenda_item__event=event)
-    speakers = Speaker.objects.filter(agenda_links__agenda_item__event=event)
-    when, number = DateTimeField(), IntegerField()
-    link_group, speaker_group = "agenda_item__event", "agenda_links__agenda_item__event"
-    return queryset.annotate(
-        export_items_changed=_aggregate(items, "event", Max("updated_at"), when),
-        export_items_count=Coalesce(_aggregate(items, "event", Count("pk"), number), 0),
-        export_rooms_changed=_aggregate(rooms, "event", Max("updated_at"), when),
-        export_rooms_count=Coalesce(_aggregate(rooms, "event", Count("pk"), number), 0),
-        export_speakers_changed=_aggregate(speakers, speaker_group, Max("updated_at"), when),
-        export_links_count=Coalesce(_aggregate(links, link_group, Count("pk"), number), 0),
-        export_links_last=Coalesce(_aggregate(links, link_group, Max("pk"), number), 0),
-    )
+def _as_datetime(value) -> dt.datetime | None:
+    """Aggregates come back as datetimes (PostgreSQL) or as UTC text (SQLite)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-STATE_FIELDS = (
-    "export_items_changed",
-    "export_items_count",
-    "export_rooms_changed",
-    "export_rooms_count",
-    "export_speakers_changed",
-    "export_links_count",
-    "export_links_last",
-)
+def _event_with_state(where: str, params: list) -> Event | None:
+    events = list(Event.objects.raw(_state_sql() + where, params))
+    if not events:
+        return None
+    event = events[0]
+    for name in ("export_items_changed", "export_rooms_changed", "export_speakers_changed"):
+        setattr(event, name, _as_datetime(getattr(event, name)))
+    return event
 
 
-def copy_export_state(*, source, event) -> None:
-    """Move the annotations of a row that points to `event` (a registration) onto the event."""
-    for name in STATE_FIELDS:
-        setattr(event, name, getattr(source, name))
+def published_event_with_state(*, slug: str) -> Event | None:
+    """The published event with this slug, carrying what `export_version` needs: one query."""
+    return _event_with_state("WHERE e.slug = %s AND e.is_published = %s", [slug, True])
+
+
+def event_with_state(*, pk: int) -> Event | None:
+    return _event_with_state("WHERE e.id = %s", [pk])
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ class ExportVersion:
 
 
 def export_version(*, event, extra: tuple = ()) -> ExportVersion:
-    """The version of `event`'s exports from the annotations `with_export_state` added."""
+    """The version of `event`'s exports as loaded by `published_event_with_state`."""
     changes = [
         event.updated_at,
         event.export_items_changed,
@@ -111,7 +124,7 @@ def export_version(*, event, extra: tuple = ()) -> ExportVersion:
         event.export_items_count,
         event.export_rooms_count,
         event.export_links_count,
-        event.export_links_last,
+        event.export_links_last or 0,
         *extra,
     ]
     token = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
@@ -122,15 +135,65 @@ def cache_key(*parts) -> str:
     return "koki:export:" + ":".join(str(part) for part in parts)
 
 
-def cached_render(*, key: str, kind: str, render: Callable[[], bytes]) -> bytes:
-    """The cached bytes under `key`, or render, store and return them."""
+class _LocalCache:
+    """A small per-process LRU in front of Django's cache, for the hottest exports.
+
+    Keys carry the data's version, so an entry can never be stale: a change makes new keys and
+    old entries fall out. It saves the round trip to Redis and the unpickling on a hit.
+    """
+
+    def __init__(self, *, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            content = self._entries.get(key)
+            if content is not None:
+                self._entries.move_to_end(key)
+            return content
+
+    def set(self, key: str, content: bytes) -> None:
+        if len(content) > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = content
+            self._size += len(content)
+            while self._size > self.max_bytes:
+                _old_key, old = self._entries.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+local_cache = _LocalCache(max_bytes=16 * 1024 * 1024)
+
+
+def cached_render(
+    *, key: str, kind: str, render: Callable[[], bytes], size_name: str = ""
+) -> bytes:
+    """The cached bytes under `key` (this process, then Django's cache), or render and store."""
+    content = local_cache.get(key)
+    if content is not None:
+        return content
     content = cache.get(key)
     if content is not None:
+        local_cache.set(key, content)
         return content
     started = time.perf_counter()
     content = render()
     seconds = time.perf_counter() - started
     cache.set(key, content, CACHE_SECONDS)
+    local_cache.set(key, content)
+    if size_name:
+        remember_size(name=size_name, size=len(content))
     logger.info("Rendered %s export (%d bytes) in %.3f s", kind, len(content), seconds)
     export_rendered.send(sender=kind, key=key, size=len(content), seconds=seconds)
     return content
@@ -172,9 +235,7 @@ def export_response(
     etag = "W/" + quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     not_modified = get_conditional_response(request, etag=etag, last_modified=version.timestamp)
     if not_modified is None:
-        content = cached_render(key=key, kind=kind, render=render)
-        if size_name:
-            remember_size(name=size_name, size=len(content))
+        content = cached_render(key=key, kind=kind, render=render, size_name=size_name)
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     else:

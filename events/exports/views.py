@@ -10,10 +10,11 @@ from django.views.decorators.http import require_safe
 from events.exports import ical, pdf
 from events.exports.cache import (
     cache_key,
-    copy_export_state,
+    event_with_state,
     export_response,
     export_version,
-    with_export_state,
+    known_sizes,
+    published_event_with_state,
 )
 from events.models import Event
 from events.selectors import programme_for
@@ -29,7 +30,7 @@ def export_language(request) -> str:
 
 
 def _event_with_state(slug: str) -> Event:
-    event = with_export_state(Event.objects.published()).filter(slug=slug).first()
+    event = published_event_with_state(slug=slug)
     if event is None:
         raise Http404
     return event
@@ -124,16 +125,14 @@ def room_ical(request, slug: str, number: int):
 @require_safe
 def personal_ical(request, token: str):
     registration = (
-        with_export_state(
-            Registration.objects.select_related("event", "room"), event_ref="event_id"
-        )
+        Registration.objects.select_related("room")
         .filter(token=token, status=Registration.Status.CONFIRMED)
         .first()
     )
     if registration is None:
         raise Http404
-    event = registration.event
-    copy_export_state(source=registration, event=event)
+    event = event_with_state(pk=registration.event_id)
+    registration.event = event
     language = request.GET.get("lang", "")
     if language not in dict(settings.LANGUAGES):
         language = registration.language
@@ -159,3 +158,10 @@ def personal_ical(request, token: str):
         filename=filename,
         private=True,
     )
+
+
+def export_sizes(*, event: Event, language: str) -> dict[str, int]:
+    """The last known sizes of the event's PDF and calendar (for the hints next to the links)."""
+    names = {kind: size_name(event, kind, language) for kind in ("pdf", "ics")}
+    known = known_sizes(names=list(names.values()))
+    return {kind: known[name] for kind, name in names.items() if name in known}

@@ -7,8 +7,16 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
-from events.exports.cache import export_rendered
+from events.exports.cache import export_rendered, local_cache
 from events.models import Event
+
+
+@pytest.fixture(autouse=True)
+def _empty_local_export_cache():
+    """The per-process export cache sits in front of Django's cache, which conftest empties."""
+    local_cache.clear()
+    yield
+    local_cache.clear()
 
 
 @pytest.fixture
