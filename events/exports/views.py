@@ -1,5 +1,7 @@
 """Download views for the programme exports; the work is in ical.py, pdf.py and cache.py."""
 
+import re
+
 from django.conf import settings
 from django.http import Http404
 from django.utils import translation
@@ -122,8 +124,14 @@ def room_ical(request, slug: str, number: int):
     )
 
 
+# Registration tokens are url-safe base64 (registrations.models.new_token).
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 @require_safe
 def personal_ical(request, token: str):
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise Http404  # never hand the database a NUL byte or a megabyte
     registration = (
         Registration.objects.select_related("room")
         .filter(token=token, status=Registration.Status.CONFIRMED)

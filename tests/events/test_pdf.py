@@ -205,12 +205,15 @@ def test_references_in_organiser_text_are_not_fetched(client, tmp_path, trap_ser
         f"</style>"
     )
     event = EventFactory(
-        slug="boese", description=f"Beschreibung {payload}", organiser=f"Orga {payload}"
+        slug="boese",
+        description=f"Beschreibung {payload}",
+        organiser=f'Orga <img src="{base}/orga.png">',
     )
-    room = RoomFactory(event=event, number=1, topic=payload, moderators=payload)
-    item = AgendaItemFactory(event=event, title=f"Titel {payload}", description=payload, room=room)
+    short = f'<img src="{base}/short.png"> <img src="file://{secret}">'  # for short fields
+    room = RoomFactory(event=event, number=1, topic=payload, moderators=short)
+    item = AgendaItemFactory(event=event, title=f"Titel {short}", description=payload, room=room)
     AgendaItemSpeakerFactory(
-        agenda_item=item, speaker=SpeakerFactory(name="Name", role=payload, bio=payload)
+        agenda_item=item, speaker=SpeakerFactory(name=short, role=short, bio=payload)
     )
 
     response = client.get("/events/boese/programme.pdf")
