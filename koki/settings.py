@@ -239,3 +239,6 @@ LOGGING = {
 KOKI_HOLD_MINUTES = int(os.environ.get("KOKI_HOLD_MINUTES", "60"))
 # Days after an event when `purge_registrations` anonymises its registrations.
 KOKI_PURGE_AFTER_DAYS = int(os.environ.get("KOKI_PURGE_AFTER_DAYS", "30"))
+# Seconds a process reuses the version of an event's exports (PDF, calendars) before asking the
+# database again; a change shows up at most this late. 0: ask on every request.
+KOKI_EXPORT_VERSION_SECONDS = float(os.environ.get("KOKI_EXPORT_VERSION_SECONDS", "2"))

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import Signal
 from django.http import HttpResponse, HttpResponseNotModified
@@ -86,9 +87,51 @@ def _event_with_state(where: str, params: list) -> Event | None:
     return event
 
 
+class _VersionMemo:
+    """Per process: the event row with its export state, for settings.KOKI_EXPORT_VERSION_SECONDS.
+
+    Micro-caching: under load, a burst of requests for the same file shares one version query,
+    and a change shows up at most that many seconds late (0 switches the memo off).
+    """
+
+    max_entries = 256
+
+    def __init__(self):
+        self._entries: dict[str, tuple[float, Event]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, slug: str) -> Event | None:
+        entry = self._entries.get(slug)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def set(self, slug: str, event: Event, seconds: float) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[slug] = (time.monotonic() + seconds, event)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+version_memo = _VersionMemo()
+
+
 def published_event_with_state(*, slug: str) -> Event | None:
-    """The published event with this slug, carrying what `export_version` needs: one query."""
-    return _event_with_state("WHERE e.slug = %s AND e.is_published = %s", [slug, True])
+    """The published event with this slug, carrying what `export_version` needs: one query
+    (none while the per-process memo holds it)."""
+    seconds = settings.KOKI_EXPORT_VERSION_SECONDS
+    if seconds > 0:
+        event = version_memo.get(slug)
+        if event is not None:
+            return event
+    event = _event_with_state("WHERE e.slug = %s AND e.is_published = %s", [slug, True])
+    if event is not None and seconds > 0:
+        version_memo.set(slug, event, seconds)
+    return event
 
 
 def event_with_state(*, pk: int) -> Event | None:

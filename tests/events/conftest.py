@@ -7,16 +7,20 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
-from events.exports.cache import export_rendered, local_cache
+from events.exports.cache import export_rendered, local_cache, version_memo
 from events.models import Event
 
 
 @pytest.fixture(autouse=True)
-def _empty_local_export_cache():
-    """The per-process export cache sits in front of Django's cache, which conftest empties."""
+def _empty_local_export_cache(settings):
+    """The per-process caches sit in front of Django's cache, which conftest empties; the
+    version memo is off, so every request sees changes at once (test_exports_cache tests it)."""
+    settings.KOKI_EXPORT_VERSION_SECONDS = 0
     local_cache.clear()
+    version_memo.clear()
     yield
     local_cache.clear()
+    version_memo.clear()
 
 
 @pytest.fixture
