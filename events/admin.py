@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 
@@ -12,6 +13,27 @@ def promote_after_capacity_change(request, rooms) -> None:
 
     if rooms:
         promote_waiting_list(request, rooms, _("Moved up from the waiting list: capacity raised."))
+
+
+class ProgrammeServicesMixin:
+    """Saves and deletes go through events.services, so calendars see moves (SEQUENCE)."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in (AgendaItem, Room):
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            if isinstance(obj, AgendaItem):
+                services.agenda_item_delete(item=obj)
+            else:
+                services.room_delete(room=obj)
+        for instance in instances:
+            if isinstance(instance, AgendaItem):
+                services.agenda_item_save(item=instance)
+            else:
+                services.room_save(room=instance)
+        formset.save_m2m()
+        return None
 
 
 class EventTimezoneMixin:
@@ -46,7 +68,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(EventTimezoneMixin, admin.ModelAdmin):
+class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser"]
@@ -90,6 +112,9 @@ class EventAdmin(EventTimezoneMixin, admin.ModelAdmin):
                 return zone
         return request.POST.get("timezone") or "Europe/Berlin"
 
+    def save_model(self, request, obj, form, change):
+        services.event_save(event=obj)
+
 
 class AgendaItemSpeakerInline(admin.TabularInline):
     model = AgendaItemSpeaker
@@ -98,7 +123,7 @@ class AgendaItemSpeakerInline(admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(EventTimezoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
     list_select_related = ["event", "room"]
@@ -122,12 +147,29 @@ class AgendaItemAdmin(EventTimezoneMixin, admin.ModelAdmin):
             kwargs["queryset"] = Room.objects.select_related("event")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        services.agenda_item_save(item=obj)
+
+    def delete_model(self, request, obj):
+        services.agenda_item_delete(item=obj)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset:
+            services.agenda_item_delete(item=item)
+
 
 @admin.register(Speaker)
 class SpeakerAdmin(admin.ModelAdmin):
     form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]
+
+    def delete_model(self, request, obj):
+        services.speaker_delete(speaker=obj)
+
+    def delete_queryset(self, request, queryset):
+        for speaker in queryset:
+            services.speaker_delete(speaker=speaker)
 
 
 @admin.register(Room)
@@ -138,6 +180,13 @@ class RoomAdmin(admin.ModelAdmin):
     search_fields = ["name", "topic", "moderators"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        services.room_save(room=obj)
         if change and "capacity" in form.changed_data:
             promote_after_capacity_change(request, [obj])
+
+    def delete_model(self, request, obj):
+        services.room_delete(room=obj)
+
+    def delete_queryset(self, request, queryset):
+        for room in queryset:
+            services.room_delete(room=room)

@@ -66,16 +66,20 @@ class Programme:
         return [item for item in self.items if item.room_id in (None, room.pk)]
 
 
-def programme_for(*, event: Event) -> Programme:
+def programme_for(*, event: Event, with_occupancy: bool = True) -> Programme:
+    """The programme in three queries; exports leave out the seat counts (`with_occupancy`)."""
     items = list(agenda_items_for(event=event))
     speakers: dict[int, Speaker] = {}
     for item in items:
         item.ordered_speakers = [link.speaker for link in item.speaker_links.all()]
         for speaker in item.ordered_speakers:
             speakers.setdefault(speaker.pk, speaker)
-    rooms = list(rooms_with_occupancy(event=event))
-    for room in rooms:
-        room.seats_left = max(room.capacity - room.seats_taken, 0)
+    if with_occupancy:
+        rooms = list(rooms_with_occupancy(event=event))
+        for room in rooms:
+            room.seats_left = max(room.capacity - room.seats_taken, 0)
+    else:
+        rooms = list(event.rooms.order_by("number"))
     return Programme(event=event, items=items, rooms=rooms, speakers=list(speakers.values()))
 
 

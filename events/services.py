@@ -1,13 +1,121 @@
-"""Writes for events. Speaker photos: only real images, limited in size, re-encoded."""
+"""Writes for events.
+
+Programme changes that calendars must learn about: calendar clients only replace an event they
+already know when its SEQUENCE grows (RFC 5545 3.8.7.4), so every change of an agenda item's time
+or place raises it. These functions are what the admin calls when it saves; raising happens with
+F() in the database, so two editors saving at the same time both count.
+
+Speaker photos: only real images, limited in size, re-encoded.
+"""
 
 import io
 import uuid
 import warnings
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from events.models import AgendaItem, Event, Room, Speaker
+
+# What a calendar entry shows as its time and place.
+ITEM_SCHEDULE_FIELDS = ("starts_at", "ends_at", "room_id")
+ROOM_PLACE_FIELDS = ("number", "name")
+EVENT_PLACE_FIELDS = ("is_online", "venue")
+
+
+def _fields_to_save(instance) -> list[str]:
+    """Every concrete field except the primary key and `sequence` (only F() writes that)."""
+    return [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.name != "sequence"
+    ]
+
+
+def _changed(model, pk: int, instance, fields: Iterable[str]) -> bool:
+    fields = tuple(fields)
+    stored = model.objects.filter(pk=pk).values_list(*fields).first()
+    if stored is None:
+        return False
+    return stored != tuple(getattr(instance, name) for name in fields)
+
+
+def agenda_items_sequence_raise(*, items) -> int:
+    """Raise SEQUENCE (and LAST-MODIFIED) of the given agenda items; returns how many."""
+    return items.update(sequence=F("sequence") + 1, updated_at=timezone.now())
+
+
+@transaction.atomic
+def agenda_item_save(*, item: AgendaItem) -> AgendaItem:
+    """Create or update an agenda item; a change of its time or room raises its SEQUENCE."""
+    if item._state.adding:
+        item.save()
+        return item
+    moved = _changed(AgendaItem, item.pk, item, ITEM_SCHEDULE_FIELDS)
+    item.save(update_fields=_fields_to_save(item))
+    if moved:
+        agenda_items_sequence_raise(items=AgendaItem.objects.filter(pk=item.pk))
+        item.refresh_from_db(fields=["sequence", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def agenda_item_delete(*, item: AgendaItem) -> None:
+    """Delete an item and mark its event as changed, so cached exports and Last-Modified move on."""
+    event_id = item.event_id
+    item.delete()
+    events_touch(event_ids=[event_id])
+
+
+@transaction.atomic
+def room_save(*, room: Room) -> Room:
+    """Create or update a room; a new number or name moves the place of the items held in it."""
+    renamed = not room._state.adding and _changed(Room, room.pk, room, ROOM_PLACE_FIELDS)
+    room.save()
+    if renamed:
+        agenda_items_sequence_raise(items=AgendaItem.objects.filter(room=room))
+    return room
+
+
+@transaction.atomic
+def room_delete(*, room: Room) -> None:
+    """Delete a room; its items become plenary items, which is a change of place."""
+    event_id = room.event_id
+    agenda_items_sequence_raise(items=AgendaItem.objects.filter(room=room))
+    room.delete()
+    events_touch(event_ids=[event_id])
+
+
+@transaction.atomic
+def event_save(*, event: Event) -> Event:
+    """Create or update an event; going online, offline or to another venue moves every item."""
+    moved = not event._state.adding and _changed(Event, event.pk, event, EVENT_PLACE_FIELDS)
+    event.save()
+    if moved:
+        agenda_items_sequence_raise(items=AgendaItem.objects.filter(event=event))
+    return event
+
+
+def events_touch(*, event_ids: Iterable[int]) -> int:
+    """Mark events as changed now (their exports are cached on the latest change)."""
+    return Event.objects.filter(pk__in=list(event_ids)).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def speaker_delete(*, speaker: Speaker) -> None:
+    """Delete a speaker and mark the events they spoke at as changed."""
+    event_ids = set(
+        AgendaItem.objects.filter(speaker_links__speaker=speaker).values_list("event_id", flat=True)
+    )
+    speaker.delete()
+    events_touch(event_ids=event_ids)
+
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_MAX_SIDE = 4000  # pixels, of the upload

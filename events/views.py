@@ -5,6 +5,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, ListView
 
 from events import caching, selectors
+from events.exports.views import export_sizes
 
 
 class EventListView(ListView):
@@ -58,6 +59,12 @@ class EventDetailView(DetailView):
         context["registration_state"] = event.registration_state()
         context["page_cache_key"] = self.page.key
         context["page_cache_seconds"] = self.page.seconds
+        language = translation.get_language()
+        context["export_sizes"] = SimpleLazyObject(
+            lambda: export_sizes(event=event, language=language)
+        )
+        # Calendar apps send no language: the links carry the page's language along.
+        context["export_query"] = "" if language == settings.LANGUAGE_CODE else f"?lang={language}"
         return context
 
 

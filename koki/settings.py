@@ -234,6 +234,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # PDF exports: WeasyPrint's step-by-step progress is noise; refused URLs are warnings.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 
@@ -259,3 +261,6 @@ KOKI_RATELIMITS = {
 }
 # The controller's contact details in the default privacy notice (postal address, e-mail).
 KOKI_PRIVACY_CONTACT = os.environ.get("KOKI_PRIVACY_CONTACT", "")
+# Seconds a process reuses the version of an event's exports (PDF, calendars) before asking the
+# database again; a change shows up at most this late. 0: ask on every request.
+KOKI_EXPORT_VERSION_SECONDS = float(os.environ.get("KOKI_EXPORT_VERSION_SECONDS", "2"))

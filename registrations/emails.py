@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from events.exports.ical import personal_cancellation, personal_invitation
 from registrations.models import Registration
 from registrations.tasks import send_mail_task
 
@@ -54,7 +55,22 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
         }
 
 
+def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]:
+    """A confirmed seat comes with a calendar invitation; a cancellation withdraws it."""
+    if kind == "cancelled" and registration.email_confirmed_at:
+        return {
+            "ics": personal_cancellation(registration=registration).decode(),
+            "ics_method": "CANCEL",
+        }
+    if kind != "link" and registration.status == Registration.Status.CONFIRMED:
+        return {
+            "ics": personal_invitation(registration=registration).decode(),
+            "ics_method": "REQUEST",
+        }
+    return {}
+
+
 def queue(registration: Registration, kind: str) -> None:
     """Queue one mail to the registration's address (sent by the task backend)."""
-    message = render(registration, kind)
+    message = render(registration, kind) | calendar_attachment(registration, kind)
     send_mail_task.enqueue(to=registration.email, **message)

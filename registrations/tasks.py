@@ -25,13 +25,14 @@ def send_mail_task(
     text: str,
     html: str = "",
     ics: str = "",
+    ics_method: str = "REQUEST",
     attempt: int = 1,
 ) -> None:
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     if html:
         message.attach_alternative(html, "text/html")
     if ics:
-        message.attach("einladung.ics", ics, "text/calendar; method=REQUEST; charset=utf-8")
+        message.attach("invite.ics", ics, f"text/calendar; method={ics_method}; charset=utf-8")
     try:
         message.send()
     except Exception as error:
@@ -41,7 +42,13 @@ def send_mail_task(
             raise
         delay = dt.timedelta(minutes=2 ** (attempt - 1))
         send_mail_task.using(run_after=timezone.now() + delay).enqueue(
-            to=to, subject=subject, text=text, html=html, ics=ics, attempt=attempt + 1
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            ics=ics,
+            ics_method=ics_method,
+            attempt=attempt + 1,
         )
 
 

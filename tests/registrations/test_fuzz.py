@@ -206,9 +206,13 @@ def test_export_and_public_urls_fuzz(client, rooms):
         route=st.sampled_from(slug_routes()),
         slug=slugs,
         query=st.dictionaries(texts, texts, max_size=3),
+        number=st.integers(min_value=0, max_value=99),
     )
-    def fetch(route, slug, query):
-        url = reverse(route, kwargs={"slug": slug})
+    def fetch(route, slug, query, number):
+        kwargs = {"slug": slug}
+        if route == "events:room_ical":  # the one slug route with a second argument
+            kwargs["number"] = number
+        url = reverse(route, kwargs=kwargs)
 
         response = client.get(url, query)
 

@@ -315,3 +315,21 @@ def test_organiser_can_move_after_registration_closed_attendee_cannot():
     services.registration_change_room(registration=registration, room=two, by_organiser=True)
     registration.refresh_from_db()
     assert registration.room == two
+
+
+def test_confirmation_mail_carries_the_calendar_invitation_and_cancel_withdraws_it():
+    import icalendar
+
+    room = RoomFactory(event=EventFactory(double_opt_in=True))
+    registration = register(room)
+    assert mail.outbox[0].attachments == []  # pending: no invitation yet
+    services.registration_confirm(registration=registration)
+    name, content, mimetype = mail.outbox[1].attachments[0]
+    assert name == "invite.ics"
+    assert mimetype == "text/calendar; method=REQUEST; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(content)
+    assert calendar["METHOD"] == "REQUEST"
+    services.registration_cancel(registration=registration)
+    _name, content, mimetype = mail.outbox[2].attachments[0]
+    assert mimetype == "text/calendar; method=CANCEL; charset=utf-8"
+    assert icalendar.Calendar.from_ical(content)["METHOD"] == "CANCEL"
