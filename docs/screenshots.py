@@ -69,8 +69,10 @@ def main() -> None:
         }
         env.pop("REDIS_URL", None)
         manage = [python, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-        subprocess.run([*manage, "load_koki_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603 (fixed arguments)
+            [*manage, "load_koki_demo"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(  # noqa: S603 (fixed arguments)
