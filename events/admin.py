@@ -20,7 +20,7 @@ class EventTimezoneMixin:
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 0
-    fields = ["number", "name", "topic", "capacity", "moderators", "join_url"]
+    fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
 
 
 class AgendaItemInline(admin.TabularInline):

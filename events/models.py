@@ -178,6 +178,9 @@ class Room(models.Model):
     name = models.CharField(_("name"), max_length=200)
     topic = models.TextField(_("topic"), blank=True)
     capacity = models.PositiveIntegerField(_("capacity"))
+    waiting_list_size = models.PositiveIntegerField(
+        _("waiting list size"), default=20, help_text=_("0: no waiting list for this room.")
+    )
     join_url = models.URLField(
         _("join link"),
         blank=True,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import redirect
 from django.views.generic import DetailView, ListView
 
@@ -32,3 +33,16 @@ class EventDetailView(DetailView):
         context["programme"] = selectors.programme_for(event=self.object)
         context["registration_state"] = self.object.registration_state()
         return context
+
+
+class PrivacyView(DetailView):
+    """The event's privacy notice, or the site-wide default."""
+
+    template_name = "events/privacy.html"
+    context_object_name = "event"
+
+    def get_object(self, queryset=None):
+        return selectors.event_get_public(slug=self.kwargs["slug"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(purge_after_days=settings.KOKI_PURGE_AFTER_DAYS, **kwargs)

@@ -1,7 +1,12 @@
 import os
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+
+# The live server takes bursts of concurrent connections (the concurrency tests send 50 at
+# once); Django's default listen backlog of 10 would reset some of them.
+WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture(autouse=True)

@@ -139,3 +139,9 @@ def test_event_page_query_count_is_constant(client, django_assert_num_queries, n
     assert len(response.context["programme"].items) == n
     assert len(response.context["programme"].speakers) == n
     assert len(response.context["programme"].rooms) == n
+
+
+def test_browser_language_does_not_switch_the_page(client):
+    event = EventFactory()
+    response = client.get(event.get_absolute_url(), headers={"accept-language": "en-US,en;q=0.9"})
+    assert '<html lang="de">' in response.content.decode()

@@ -1,0 +1,60 @@
+"""The mails a registration sends, rendered in the language the person registered in."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from registrations.models import Registration
+from registrations.tasks import send_mail_task
+
+SUBJECTS = {
+    "received": _("Your registration: %(event)s"),
+    "confirmed": _("Registration confirmed: %(event)s"),
+    "promoted": _("A seat is free for you: %(event)s"),
+    "room_changed": _("Your room has changed: %(event)s"),
+    "cancelled": _("Registration cancelled: %(event)s"),
+    "link": _("Your personal link: %(event)s"),
+}
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def render(registration: Registration, kind: str) -> dict[str, str]:
+    """Subject, plain text and HTML of one mail, in the registration's language."""
+    event = registration.event
+    with translation.override(registration.language), timezone.override(event.tzinfo):
+        confirmed = registration.status == Registration.Status.CONFIRMED
+        context = {
+            "kind": kind,
+            "registration": registration,
+            "event": event,
+            "room": registration.room,
+            "event_url": absolute(event.get_absolute_url()),
+            "manage_url": absolute(registration.get_absolute_url()),
+            "confirm_url": absolute(
+                reverse("registrations:confirm", kwargs={"token": registration.token})
+            ),
+            "expires_at": (
+                date_format(timezone.localtime(registration.expires_at), "DATETIME_FORMAT")
+                if registration.expires_at
+                else ""
+            ),
+            "plenary_join_url": event.plenary_join_url if confirmed else "",
+            "room_join_url": registration.room.join_url if confirmed else "",
+        }
+        return {
+            "subject": str(SUBJECTS[kind] % {"event": event.title}),
+            "text": render_to_string("emails/registration.txt", context),
+            "html": render_to_string("emails/registration.html", context),
+        }
+
+
+def queue(registration: Registration, kind: str) -> None:
+    """Queue one mail to the registration's address (sent by the task backend)."""
+    message = render(registration, kind)
+    send_mail_task.enqueue(to=registration.email, **message)

@@ -1,0 +1,238 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from events.models import Event, Room
+from events.selectors import rooms_with_occupancy
+from registrations import services
+from registrations.models import Registration
+
+
+def normalise_email(value: str) -> str:
+    local, _at, domain = value.strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if local else value.strip()
+
+
+TOO_LONG = _("Please enter at most %(limit_value)d characters (you entered %(show_value)d).")
+
+
+class CachedChoiceIterator(forms.models.ModelChoiceIterator):
+    """Iterate the field's queryset itself, so its result cache is reused (one query)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class RoomChoiceField(forms.ModelChoiceField):
+    """Radio choices that show each room's topic and how many seats are left."""
+
+    iterator = CachedChoiceIterator
+
+    def label_from_instance(self, room: Room) -> str:
+        left = room.capacity - room.seats_taken
+        if left > 0:
+            seats = ngettext("%(count)s seat left", "%(count)s seats left", left) % {"count": left}
+        elif room.waiting_count < room.waiting_list_size:
+            seats = ngettext(
+                "full – waiting list (%(count)s person waiting)",
+                "full – waiting list (%(count)s people waiting)",
+                room.waiting_count,
+            ) % {"count": room.waiting_count}
+        else:
+            seats = _("full, waiting list full")
+        return format_html(
+            '<span class="room-choice-name">{}</span> <span class="room-choice-topic">{}</span> '
+            '<span class="room-choice-seats">({})</span>',
+            room,
+            room.topic,
+            seats,
+        )
+
+
+class RoomChoiceMixin:
+    def init_rooms(self, event: Event) -> None:
+        self.fields["room"].queryset = rooms_with_occupancy(event=event)
+
+    @property
+    def rooms(self) -> list[Room]:
+        """The rooms as loaded for the choices (one query, shared with the radio buttons)."""
+        queryset = self.fields["room"].queryset
+        return list(queryset)  # fills the queryset's cache, which CachedChoiceIterator reuses
+
+
+class RegistrationForm(RoomChoiceMixin, forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        error_messages={"required": _("Please enter your first name."), "max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        error_messages={"required": _("Please enter your last name."), "max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter a valid e-mail address, such as name@example.org."),
+            "max_length": TOO_LONG,
+        },
+        help_text=_("We send the confirmation and your personal link to this address."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    organisation = forms.CharField(
+        label=_("Organisation (optional)"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    job_role = forms.CharField(
+        label=_("Role (optional)"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    room = RoomChoiceField(
+        label=_("Break-out room for the deep dives"),
+        queryset=Room.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Please choose a break-out room."),
+            "invalid_choice": _("Please choose one of the rooms listed."),
+        },
+    )
+    join_waitlist = forms.BooleanField(
+        label=_("If the room is full, put me on its waiting list."),
+        required=False,
+        initial=True,
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Please agree to the privacy notice to register.")},
+    )
+    # A honeypot: hidden from people (and screen readers), filled in by bots.
+    homepage = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *, event: Event, language: str, **kwargs):
+        super().__init__(**kwargs)
+        self.event = event
+        self.language = language
+        self.init_rooms(event)
+        privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
+        # The translated sentence is trusted text; only the URL is inserted.
+        self.fields["consent"].label = mark_safe(  # noqa: S308
+            _(
+                'I have read the <a href="%(url)s">privacy notice</a> and agree that my data '
+                "are processed for this registration."
+            )
+            % {"url": escape(privacy_url)}
+        )
+
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("About you"), "first_name", "last_name", "email", "organisation", "job_role"
+            ),
+            Fieldset(_("Your break-out room"), "room", "join_waitlist"),
+            Fieldset(_("Privacy"), "consent"),
+            Div("homepage", css_class="koki-hp", aria_hidden="true"),
+        )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("homepage"))
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    def save(self) -> Registration:
+        data = self.cleaned_data
+        return services.registration_create(
+            event=self.event,
+            room=data["room"],
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            email=data["email"],
+            organisation=data["organisation"].strip(),
+            job_role=data["job_role"].strip(),
+            language=self.language,
+            consent=data["consent"],
+            join_waitlist=data["join_waitlist"],
+        )
+
+
+class ChangeRoomForm(RoomChoiceMixin, forms.Form):
+    room = RoomChoiceField(
+        label=_("New break-out room"),
+        queryset=Room.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Please choose a break-out room."),
+            "invalid_choice": _("Please choose one of the rooms listed."),
+        },
+    )
+    join_waitlist = forms.BooleanField(
+        label=_("If the room is full, put me on its waiting list (I give up my current seat)."),
+        required=False,
+    )
+
+    def __init__(self, *, registration: Registration, **kwargs):
+        kwargs["initial"] = {"room": registration.room_id, **(kwargs.get("initial") or {})}
+        super().__init__(**kwargs)
+        self.registration = registration
+        self.init_rooms(registration.event)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def save(self) -> Registration:
+        return services.registration_change_room(
+            registration=self.registration,
+            room=self.cleaned_data["room"],
+            join_waitlist=self.cleaned_data["join_waitlist"],
+        )
+
+
+class SendLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter a valid e-mail address, such as name@example.org."),
+            "max_length": TOO_LONG,
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *, event: Event, **kwargs):
+        super().__init__(**kwargs)
+        self.event = event
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def save(self) -> None:
+        services.registration_send_link(
+            event=self.event, email=normalise_email(self.cleaned_data["email"])
+        )

@@ -1,0 +1,282 @@
+"""Every write to registrations, and the rules they follow (capacity, waiting list, window).
+
+Seats are taken inside a transaction that locks the room's row: lock once, late, only when
+taking capacity. A seat is held by a confirmed registration or by an unexpired pending one
+(double opt-in), so an expired hold frees its seat without a cron job. Whenever a room is
+locked, people waiting for it are promoted first, so nobody jumps the queue.
+"""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event, Room
+from registrations import emails, tasks
+from registrations.models import Registration
+
+
+class RegistrationError(Exception):
+    """A rule was broken; `message` is translated and can be shown as is."""
+
+    def __init__(self, message, *, code: str = "invalid"):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+class AlreadyRegistered(RegistrationError):
+    """The address is registered for the event already; the caller must not reveal this."""
+
+    def __init__(self, registration: Registration):
+        super().__init__(_("This e-mail address is already registered."), code="duplicate")
+        self.registration = registration
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _lock_room(room_id: int) -> Room:
+    return Room.objects.select_related("event").select_for_update(of=("self",)).get(pk=room_id)
+
+
+def _seats_taken(room: Room, now: dt.datetime) -> int:
+    return Registration.objects.filter(room=room).holding_seat(now).count()
+
+
+def _waiting_count(room: Room) -> int:
+    return Registration.objects.filter(room=room, status=Registration.Status.WAITING).count()
+
+
+def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime) -> None:
+    """Give the registration a seat: confirmed, or a pending hold while e-mail is unconfirmed."""
+    registration.waiting_since = None
+    if event.double_opt_in and registration.email_confirmed_at is None:
+        registration.status = Registration.Status.PENDING
+        registration.expires_at = now + dt.timedelta(minutes=event.hold_minutes)
+        tasks.schedule_hold_expiry(room_id=registration.room_id, expires_at=registration.expires_at)
+    else:
+        registration.status = Registration.Status.CONFIRMED
+        registration.expires_at = None
+
+
+def _promote_locked(room: Room, now: dt.datetime) -> list[Registration]:
+    """Fill free seats of a locked room from its waiting list, first come first served."""
+    free = room.capacity - _seats_taken(room, now)
+    if free <= 0:
+        return []
+    promoted = list(Registration.objects.filter(room=room).waiting()[:free])
+    for registration in promoted:
+        _hold_or_confirm(registration, room.event, now)
+        registration.save(update_fields=["status", "expires_at", "waiting_since", "updated_at"])
+        emails.queue(registration, "promoted")
+    return promoted
+
+
+def _check_window(event: Event, now: dt.datetime) -> None:
+    state = event.registration_state(now)
+    if state == "not_yet_open":
+        raise RegistrationError(_("Registration has not opened yet."), code="closed")
+    if state == "closed":
+        raise RegistrationError(_("Registration is closed."), code="closed")
+    if state == "over":
+        raise RegistrationError(_("This event is over."), code="closed")
+
+
+def _place(registration: Registration, room: Room, *, join_waitlist: bool, now) -> None:
+    """Put a registration into a locked room: a seat if one is free, else its waiting list."""
+    registration.room = room
+    if _seats_taken(room, now) < room.capacity:
+        _hold_or_confirm(registration, room.event, now)
+        return
+    if not join_waitlist:
+        raise RegistrationError(
+            _("Room %(room)s is full. You can join its waiting list or choose another room.")
+            % {"room": room.number},
+            code="full",
+        )
+    if _waiting_count(room) >= room.waiting_list_size:
+        raise RegistrationError(
+            _("Room %(room)s and its waiting list are full. Please choose another room.")
+            % {"room": room.number},
+            code="waitlist_full",
+        )
+    registration.status = Registration.Status.WAITING
+    registration.expires_at = None
+    registration.waiting_since = now
+
+
+def registration_create(
+    *,
+    event: Event,
+    room: Room,
+    first_name: str,
+    last_name: str,
+    email: str,
+    organisation: str = "",
+    job_role: str = "",
+    language: str = "de",
+    consent: bool,
+    join_waitlist: bool = False,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Register a person for a room: a seat (held or confirmed), a waiting-list place, or an error.
+
+    Raises AlreadyRegistered when the address is registered for the event already.
+    """
+    now = _now(now)
+    if not consent:
+        raise RegistrationError(
+            _("Please agree to the privacy notice to register."), code="consent"
+        )
+    if room.event_id != event.pk:
+        raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
+    _check_window(event, now)
+    existing = Registration.objects.active().filter(event=event, email__iexact=email).first()
+    if existing is not None:
+        raise AlreadyRegistered(existing)
+
+    with transaction.atomic():
+        room = _lock_room(room.pk)
+        _promote_locked(room, now)
+        registration = Registration(
+            event=event,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            organisation=organisation,
+            job_role=job_role,
+            language=language,
+            consent_at=now,
+            privacy_notice_version=event.privacy_notice_version,
+        )
+        _place(registration, room, join_waitlist=join_waitlist, now=now)
+        try:
+            with transaction.atomic():
+                registration.save()
+        except IntegrityError as error:
+            existing = Registration.objects.active().filter(event=event, email__iexact=email)
+            if existing.exists():
+                raise AlreadyRegistered(existing.get()) from error
+            raise
+        emails.queue(registration, "received")
+    return registration
+
+
+def registration_confirm(*, registration: Registration, now=None) -> Registration:
+    """The person clicked the link in the e-mail (double opt-in).
+
+    A valid hold becomes confirmed. After the hold expired the seat is given again if one is
+    free; otherwise the registration stays unconfirmed and `status` tells the caller to offer
+    the waiting list. Confirming twice changes nothing.
+    """
+    now = _now(now)
+    if registration.status == Registration.Status.CANCELLED:
+        raise RegistrationError(_("This registration was cancelled."), code="cancelled")
+    with transaction.atomic():
+        room = _lock_room(registration.room_id)
+        registration.refresh_from_db()
+        first_confirmation = registration.email_confirmed_at is None
+        if first_confirmation:
+            registration.email_confirmed_at = now
+        if registration.status == Registration.Status.PENDING:
+            if registration.expires_at > now:
+                registration.status = Registration.Status.CONFIRMED
+                registration.expires_at = None
+            else:
+                _promote_locked(room, now)
+                if _seats_taken(room, now) < room.capacity:
+                    registration.status = Registration.Status.CONFIRMED
+                    registration.expires_at = None
+        registration.save()
+        if first_confirmation and registration.status == Registration.Status.CONFIRMED:
+            emails.queue(registration, "confirmed")
+    return registration
+
+
+def hold_expired(registration: Registration, now=None) -> bool:
+    now = _now(now)
+    return registration.status == Registration.Status.PENDING and registration.expires_at <= now
+
+
+def registration_change_room(
+    *, registration: Registration, room: Room, join_waitlist: bool = False, now=None
+) -> Registration:
+    """Move to another room of the same event, within its capacity (or onto its waiting list).
+
+    The old seat is given up only when the move succeeds; the old room's waiting list moves up.
+    """
+    now = _now(now)
+    if room.event_id != registration.event_id:
+        raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
+    if registration.status == Registration.Status.CANCELLED:
+        raise RegistrationError(_("This registration was cancelled."), code="cancelled")
+    if room.pk == registration.room_id and not hold_expired(registration, now):
+        return registration
+    _check_window(registration.event, now)
+    with transaction.atomic():
+        # Lock both rooms in a fixed order, so two opposite moves cannot deadlock.
+        rooms = {pk: _lock_room(pk) for pk in sorted({registration.room_id, room.pk})}
+        old_room, new_room = rooms[registration.room_id], rooms[room.pk]
+        registration.refresh_from_db()
+        _promote_locked(new_room, now)
+        _place(registration, new_room, join_waitlist=join_waitlist, now=now)
+        registration.save()
+        if old_room.pk != new_room.pk:
+            _promote_locked(old_room, now)
+        emails.queue(registration, "room_changed")
+    return registration
+
+
+def registration_cancel(*, registration: Registration, now=None) -> Registration:
+    """Cancel: the seat or waiting-list place is freed and the next person waiting moves up."""
+    now = _now(now)
+    with transaction.atomic():
+        room = _lock_room(registration.room_id)
+        registration.refresh_from_db()
+        if registration.status == Registration.Status.CANCELLED:
+            return registration
+        registration.status = Registration.Status.CANCELLED
+        registration.cancelled_at = now
+        registration.expires_at = None
+        registration.waiting_since = None
+        registration.save()
+        _promote_locked(room, now)
+        emails.queue(registration, "cancelled")
+    return registration
+
+
+def waitlist_promote(*, room: Room, now=None) -> list[Registration]:
+    """Fill the room's free seats from its waiting list (after a cancellation, an expired hold,
+    or a capacity raised by an organiser). Returns the promoted registrations."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock_room(room.pk)
+        return _promote_locked(locked, now)
+
+
+def registration_send_link(*, event: Event, email: str) -> None:
+    """Send the manage link again. Says nothing about whether the address is registered."""
+    registration = (
+        Registration.objects.active().filter(event=event, email__iexact=email.strip()).first()
+    )
+    if registration is not None:
+        emails.queue(registration, "link")
+
+
+def registration_delete(*, registration: Registration, now=None) -> None:
+    """Erase the person's data (DSGVO Art. 17): cancel first so the seat moves on, then delete."""
+    with transaction.atomic():
+        if registration.status != Registration.Status.CANCELLED:
+            room = _lock_room(registration.room_id)
+            Registration.objects.filter(pk=registration.pk).delete()
+            _promote_locked(room, _now(now))
+        else:
+            Registration.objects.filter(pk=registration.pk).delete()
+
+
+def registration_resend_confirmation(*, registration: Registration) -> None:
+    """Send the mail for the registration's current state again (organisers' action)."""
+    emails.queue(registration, "received" if registration.status != "confirmed" else "confirmed")

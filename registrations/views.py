@@ -1,0 +1,223 @@
+import json
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView, View
+
+from events.selectors import event_get_public
+from registrations import selectors, services
+from registrations.forms import ChangeRoomForm, RegistrationForm, SendLinkForm
+from registrations.models import Registration
+
+SESSION_EMAIL = "koki_registered_email"
+
+
+class EventMixin:
+    """Load the published event named in the URL (404 otherwise)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.event = event_get_public(slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["event"] = self.event
+        return context
+
+
+class RegisterView(EventMixin, FormView):
+    template_name = "registrations/register.html"
+    form_class = RegistrationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rooms = context["form"].rooms
+        context["registration_state"] = self.event.registration_state()
+        context["all_full"] = bool(rooms) and all(
+            room.seats_taken >= room.capacity and room.waiting_count >= room.waiting_list_size
+            for room in rooms
+        )
+        context["rooms_full"] = bool(rooms) and all(
+            room.seats_taken >= room.capacity for room in rooms
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self.event.registration_state() != "open":
+            return self.get(request, *args, **kwargs)
+        form = self.get_form()
+        if form.is_bot:
+            # Refused quietly: the bot sees what a person would see.
+            return redirect("registrations:done", slug=self.event.slug)
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        try:
+            form.save()
+        except services.AlreadyRegistered:
+            # Tell the browser nothing: the address receives its link again instead.
+            services.registration_send_link(event=self.event, email=email)
+        except services.RegistrationError as error:
+            field = "room" if error.code in {"full", "waitlist_full", "room"} else None
+            form.add_error(field, error.message)
+            return self.form_invalid(form)
+        self.request.session[SESSION_EMAIL] = email
+        return redirect("registrations:done", slug=self.event.slug)
+
+
+class RegisterDoneView(EventMixin, TemplateView):
+    template_name = "registrations/done.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["email"] = self.request.session.pop(SESSION_EMAIL, "")
+        return context
+
+
+class SendLinkView(EventMixin, FormView):
+    template_name = "registrations/send_link.html"
+    form_class = SendLinkForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "event": self.event}
+
+    def form_valid(self, form):
+        form.save()
+        messages.success(
+            self.request,
+            _(
+                "If this address is registered, we have sent its personal link to it. "
+                "Please also check your spam folder."
+            ),
+        )
+        return redirect("registrations:resend", slug=self.event.slug)
+
+
+@method_decorator(never_cache, name="dispatch")
+class RegistrationMixin:
+    """Load the registration behind a secret link; an unknown token is a 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.registration = selectors.registration_get_by_token(token=kwargs["token"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["registration"] = self.registration
+        context["event"] = self.registration.event
+        return context
+
+    def manage_url(self) -> str:
+        return reverse("registrations:manage", kwargs={"token": self.registration.token})
+
+
+class ManageView(RegistrationMixin, FormView):
+    """The attendee's own page: status, join links, change room."""
+
+    template_name = "registrations/manage.html"
+    form_class = ChangeRoomForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "registration": self.registration}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        registration = self.registration
+        context["hold_expired"] = services.hold_expired(registration)
+        context["waiting_position"] = selectors.waiting_position(registration=registration)
+        context["can_change"] = (
+            registration.status != Registration.Status.CANCELLED
+            and registration.event.registration_state() == "open"
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self.registration.status == Registration.Status.CANCELLED:
+            return redirect(self.manage_url())
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            registration = form.save()
+        except services.RegistrationError as error:
+            form.add_error("room", error.message)
+            return self.form_invalid(form)
+        if registration.status == Registration.Status.WAITING:
+            messages.success(
+                self.request,
+                _("You are now on the waiting list of %(room)s.") % {"room": registration.room},
+            )
+        else:
+            messages.success(
+                self.request, _("Your room is now %(room)s.") % {"room": registration.room}
+            )
+        return redirect(self.manage_url())
+
+
+class ConfirmView(RegistrationMixin, TemplateView):
+    """The link in the e-mail. GET only shows a button: mail scanners follow links."""
+
+    template_name = "registrations/confirm.html"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            registration = services.registration_confirm(registration=self.registration)
+        except services.RegistrationError as error:
+            messages.error(request, error.message)
+            return redirect(self.manage_url())
+        if registration.status == Registration.Status.CONFIRMED:
+            messages.success(request, _("Thank you – your registration is confirmed."))
+        elif services.hold_expired(registration):
+            messages.warning(
+                request,
+                _(
+                    "Your e-mail address is confirmed, but your seat was released after the "
+                    "waiting time and the room is full now. You can join its waiting list or "
+                    "choose another room below."
+                ),
+            )
+        else:
+            messages.success(request, _("Thank you – your e-mail address is confirmed."))
+        return redirect(self.manage_url())
+
+
+class CancelView(RegistrationMixin, TemplateView):
+    template_name = "registrations/cancel.html"
+
+    def post(self, request, *args, **kwargs):
+        services.registration_cancel(registration=self.registration)
+        messages.success(request, _("Your registration is cancelled."))
+        return redirect(self.manage_url())
+
+
+class DeleteView(RegistrationMixin, TemplateView):
+    template_name = "registrations/delete.html"
+
+    def post(self, request, *args, **kwargs):
+        event = self.registration.event
+        services.registration_delete(registration=self.registration)
+        messages.success(request, _("Your registration and all your data are deleted."))
+        return redirect(event)
+
+
+class DataExportView(RegistrationMixin, View):
+    def get(self, request, *args, **kwargs):
+        data = selectors.registration_data_export(registration=self.registration)
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="koki-meine-daten-{stamp}.json"'
+        return response

@@ -1,0 +1,264 @@
+import datetime as dt
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from registrations.models import Registration
+from tests.factories import EventFactory, RegistrationFactory, RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def room():
+    return RoomFactory(capacity=2, name="Ethik", topic="KI und Ethik")
+
+
+def form_data(target_room, /, **overrides):
+    data = {
+        "first_name": "Erika",
+        "last_name": "Mustermann",
+        "email": "erika@example.org",
+        "organisation": "Stadt Bremen",
+        "job_role": "Referentin",
+        "room": str(target_room.pk),
+        "join_waitlist": "on",
+        "consent": "on",
+        "homepage": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def without_csrf(html: bytes | str) -> str:
+    html = html.decode() if isinstance(html, bytes) else html
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def register_url(event):
+    return reverse("registrations:register", kwargs={"slug": event.slug})
+
+
+def test_form_page_shows_rooms_with_topic_and_seats(client, room):
+    RegistrationFactory(room=room)
+    response = client.get(register_url(room.event))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Raum {room.number}: Ethik" in html
+    assert "KI und Ethik" in html
+    assert "(1 Platz frei)" in html
+    assert 'name="homepage"' in html
+    assert f'href="/events/{room.event.slug}/privacy/"' in html
+    assert "<script" not in html
+
+
+def test_register_success_redirects_and_mails(client, room):
+    response = client.post(register_url(room.event), form_data(room))
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{room.event.slug}/register/done/"
+    registration = Registration.objects.get()
+    assert (registration.first_name, registration.organisation, registration.job_role) == (
+        "Erika",
+        "Stadt Bremen",
+        "Referentin",
+    )
+    assert registration.language == "de"
+    assert registration.status == Registration.Status.PENDING
+    assert len(mail.outbox) == 1
+    done = client.get(response["Location"])
+    assert "Wir haben eine E-Mail an <strong>erika@example.org</strong> gesendet." in (
+        done.content.decode()
+    )
+
+
+def test_register_in_english_mails_in_english(client, room):
+    client.cookies["django_language"] = "en"
+    client.post(register_url(room.event), form_data(room))
+    assert Registration.objects.get().language == "en"
+    assert mail.outbox[0].subject.startswith("Your registration: ")
+
+
+def test_register_again_sends_link_and_reveals_nothing(client, room):
+    client.post(register_url(room.event), form_data(room))
+    first_done = client.get(f"/events/{room.event.slug}/register/done/").content
+    mail.outbox.clear()
+    response = client.post(register_url(room.event), form_data(room, email="ERIKA@example.org"))
+    assert response["Location"] == f"/events/{room.event.slug}/register/done/"
+    second_done = client.get(response["Location"]).content
+    assert without_csrf(second_done).replace("ERIKA", "erika") == without_csrf(first_done)
+    assert Registration.objects.count() == 1
+    assert [m.subject for m in mail.outbox] == [f"Ihr persönlicher Link: {room.event.title}"]
+
+
+def test_confirm_flow_through_the_mail_link(client, room):
+    client.post(register_url(room.event), form_data(room))
+    confirm_url = re.search(r"http://[^\s]+/confirm/", mail.outbox[0].body).group(0)
+    path = confirm_url.removeprefix("http://127.0.0.1:8000")
+    page = client.get(path)
+    assert "Anmeldung bestätigen" in page.content.decode()
+    assert Registration.objects.get().status == Registration.Status.PENDING  # GET changes nothing
+    response = client.post(path)
+    registration = Registration.objects.get()
+    assert registration.status == Registration.Status.CONFIRMED
+    manage = client.get(response["Location"]).content.decode()
+    assert "Vielen Dank – Ihre Anmeldung ist bestätigt." in manage
+    assert room.join_url in manage
+
+
+def test_manage_page_hides_join_links_until_confirmed(client, room):
+    registration = RegistrationFactory(
+        room=room, status="pending", expires_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    response = client.get(registration.get_absolute_url())
+    html = response.content.decode()
+    assert "Wartet auf Ihre Bestätigung." in html
+    assert room.join_url not in html
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_manage_change_room(client, room):
+    other = RoomFactory(event=room.event, number=room.number + 1, capacity=1, name="Recht")
+    registration = RegistrationFactory(room=room)
+    url = reverse("registrations:change_room", kwargs={"token": registration.token})
+    response = client.post(url, {"room": other.pk})
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.room == other
+    page = client.get(response["Location"]).content.decode()
+    assert f"Ihr Raum ist jetzt Raum {other.number}: Recht." in page
+
+
+def test_manage_change_room_to_full_room_shows_error(client, room):
+    other = RoomFactory(event=room.event, capacity=1)
+    RegistrationFactory(room=other)
+    registration = RegistrationFactory(room=room)
+    url = reverse("registrations:change_room", kwargs={"token": registration.token})
+    response = client.post(url, {"room": other.pk})
+    assert response.status_code == 200
+    assert response.context["form"].errors["room"] == [
+        f"Raum {other.number} ist ausgebucht. Sie können sich auf die Warteliste setzen lassen "
+        "oder einen anderen Raum wählen."
+    ]
+    registration.refresh_from_db()
+    assert registration.room == room
+
+
+def test_cancel_promotes_and_mails(client, room):
+    room.capacity = 1
+    room.save()
+    registration = RegistrationFactory(room=room)
+    waiting = RegistrationFactory(room=room, status="waiting", waiting_since=timezone.now())
+    url = reverse("registrations:cancel", kwargs={"token": registration.token})
+    assert "wirklich stornieren" in client.get(url).content.decode()
+    client.post(url)
+    registration.refresh_from_db()
+    waiting.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+    assert waiting.status == Registration.Status.CONFIRMED
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([registration.email, waiting.email])
+
+
+def test_data_download_is_json_with_everything(client, room):
+    registration = RegistrationFactory(room=room, organisation="Landkreis Göttingen")
+    response = client.get(reverse("registrations:data", kwargs={"token": registration.token}))
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="koki-meine-daten-')
+    data = json.loads(response.content)
+    assert data["registration"]["email"] == registration.email
+    assert data["registration"]["organisation"] == "Landkreis Göttingen"
+    assert data["registration"]["room"] == {"number": room.number, "name": "Ethik"}
+    assert data["registration"]["privacy_notice_version"] == 1
+
+
+def test_delete_erases_everything(client, room):
+    registration = RegistrationFactory(room=room)
+    url = reverse("registrations:delete", kwargs={"token": registration.token})
+    response = client.post(url)
+    assert response["Location"] == room.event.get_absolute_url()
+    assert not Registration.objects.exists()
+    assert client.get(registration.get_absolute_url()).status_code == 404
+
+
+def test_send_link_again_says_the_same_for_any_address(client, room):
+    registration = RegistrationFactory(room=room, email="known@example.org")
+    url = reverse("registrations:resend", kwargs={"slug": room.event.slug})
+    known = client.post(url, {"email": "known@example.org"}, follow=True).content.decode()
+    unknown = client.post(url, {"email": "nobody@example.org"}, follow=True).content.decode()
+    assert "Falls diese Adresse angemeldet ist" in known
+    assert without_csrf(known) == without_csrf(unknown)
+    assert [m.to for m in mail.outbox] == [["known@example.org"]]
+    assert registration.get_absolute_url() in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("not_yet_open", "Die Anmeldung öffnet am"),
+        ("closed", "Die Anmeldung ist geschlossen."),
+        ("over", "Diese Veranstaltung ist vorbei."),
+    ],
+)
+def test_register_page_outside_the_window_says_so(client, state, message):
+    now = timezone.now()
+    kwargs = {
+        "not_yet_open": {"registration_opens_at": now + dt.timedelta(days=1)},
+        "closed": {
+            "registration_closes_at": now - dt.timedelta(minutes=1),
+            "registration_opens_at": now - dt.timedelta(days=1),
+        },
+        "over": {"starts_at": now - dt.timedelta(hours=3), "ends_at": now - dt.timedelta(hours=1)},
+    }[state]
+    room = RoomFactory(event=EventFactory(**kwargs))
+    response = client.get(register_url(room.event))
+    assert message in response.content.decode()
+    assert 'name="first_name"' not in response.content.decode()
+    client.post(register_url(room.event), form_data(room))
+    assert not Registration.objects.exists()
+
+
+def test_register_page_when_everything_is_full(client):
+    room = RoomFactory(capacity=1, waiting_list_size=0)
+    RegistrationFactory(room=room)
+    response = client.get(register_url(room.event))
+    assert "Alle Räume und ihre Wartelisten sind voll." in response.content.decode()
+
+
+def test_unpublished_event_register_is_404(client):
+    room = RoomFactory(event=EventFactory(is_published=False))
+    assert client.get(register_url(room.event)).status_code == 404
+    assert client.post(register_url(room.event), form_data(room)).status_code == 404
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_register_form_query_count_is_constant(client, django_assert_num_queries, n):
+    event = EventFactory()
+    for number in range(1, n + 1):
+        RegistrationFactory(room=RoomFactory(event=event, number=number))
+    # session-less GET: event, rooms with occupancy
+    with django_assert_num_queries(2):
+        response = client.get(register_url(event))
+    assert len(response.context["form"].rooms) == n
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_manage_page_query_count_is_constant(client, django_assert_num_queries, n):
+    event = EventFactory()
+    rooms = [RoomFactory(event=event, number=number) for number in range(1, n + 1)]
+    registration = RegistrationFactory(room=rooms[0])
+    for room in rooms[1:]:
+        RegistrationFactory(room=room)
+    # registration (+event, room), rooms with occupancy
+    with django_assert_num_queries(2):
+        response = client.get(registration.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_manage_page_preselects_current_room(client, room):
+    registration = RegistrationFactory(room=room)
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert re.search(rf'value="{room.pk}"[^>]*checked', html)
