@@ -1,0 +1,65 @@
+"""An organiser moves an agenda item in the admin, and the public page shows the new time."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.utils import timezone
+
+from events.models import Event
+from tests.e2e.browser import axe_violations
+
+
+@pytest.fixture
+def organiser(django_user_model):
+    # Transactional tests flush the data migrations' rows: rebuild the "Organisers" group.
+    group, _created = Group.objects.get_or_create(name="Organisers")
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["events", "registrations"])
+    )
+    user = django_user_model.objects.create_user(
+        username="anna", password="sicheres-passwort-42", is_staff=True
+    )
+    user.groups.add(group)
+    return user
+
+
+def test_organiser_moves_an_agenda_item_and_the_public_page_follows(page, organiser):
+    day = timezone.localdate() + dt.timedelta(days=60)
+    call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
+    event = Event.objects.get(slug="koki-abschluss")
+    item = event.agenda_items.order_by("-starts_at").first()
+    start = timezone.localtime(item.starts_at, event.tzinfo)
+    end = timezone.localtime(item.ends_at, event.tzinfo)
+    new_start = start - dt.timedelta(minutes=10)
+    new_end = end - dt.timedelta(minutes=5)
+
+    page.goto(event.get_absolute_url())
+    public_item = page.locator(".timeline-item", has_text=item.title)
+    assert public_item.locator("time").all_inner_texts() == [f"{start:%H:%M}", f"{end:%H:%M}"]
+
+    page.goto("/admin/")
+    page.get_by_label("Benutzername").fill("anna")
+    page.get_by_label("Passwort").fill("sicheres-passwort-42")
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="Programmpunkte").first.click()
+    page.get_by_role("link", name=item.title, exact=True).click()
+
+    # The admin shows and takes times in the event's zone.
+    assert page.locator("#id_starts_at_1").input_value() == f"{start:%H:%M:%S}"
+    page.locator("#id_starts_at_1").fill(f"{new_start:%H:%M:%S}")
+    page.locator("#id_ends_at_1").fill(f"{new_end:%H:%M:%S}")
+    page.get_by_role("button", name="Sichern", exact=True).click()
+    assert page.locator(".messagelist").inner_text().startswith("Programmpunkt")
+
+    item.refresh_from_db()
+    assert timezone.localtime(item.starts_at, event.tzinfo) == new_start
+
+    page.goto(event.get_absolute_url())
+    public_item = page.locator(".timeline-item", has_text=item.title)
+    assert public_item.locator("time").all_inner_texts() == [
+        f"{new_start:%H:%M}",
+        f"{new_end:%H:%M}",
+    ]
+    assert axe_violations(page) == []
