@@ -57,6 +57,33 @@ class RoomChoiceField(forms.ModelChoiceField):
         )
 
 
+def room_field(label) -> RoomChoiceField:
+    return RoomChoiceField(
+        label=label,
+        queryset=Room.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Please choose a break-out room."),
+            "invalid_choice": _("Please choose one of the rooms listed."),
+        },
+    )
+
+
+def email_field(**kwargs) -> forms.EmailField:
+    return forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter a valid e-mail address, such as name@example.org."),
+            "max_length": TOO_LONG,
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        **kwargs,
+    )
+
+
 class RoomChoiceMixin:
     def init_rooms(self, event: Event) -> None:
         self.fields["room"].queryset = rooms_with_occupancy(event=event)
@@ -81,16 +108,8 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         error_messages={"required": _("Please enter your last name."), "max_length": TOO_LONG},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    email = forms.EmailField(
-        label=_("E-mail address"),
-        max_length=254,
-        error_messages={
-            "required": _("Please enter your e-mail address."),
-            "invalid": _("Please enter a valid e-mail address, such as name@example.org."),
-            "max_length": TOO_LONG,
-        },
-        help_text=_("We send the confirmation and your personal link to this address."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    email = email_field(
+        help_text=_("We send the confirmation and your personal link to this address.")
     )
     organisation = forms.CharField(
         label=_("Organisation (optional)"),
@@ -106,16 +125,7 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         error_messages={"max_length": TOO_LONG},
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
-    room = RoomChoiceField(
-        label=_("Break-out room for the deep dives"),
-        queryset=Room.objects.none(),
-        widget=forms.RadioSelect,
-        empty_label=None,
-        error_messages={
-            "required": _("Please choose a break-out room."),
-            "invalid_choice": _("Please choose one of the rooms listed."),
-        },
-    )
+    room = room_field(_("Break-out room for the deep dives"))
     join_waitlist = forms.BooleanField(
         label=_("If the room is full, put me on its waiting list."),
         required=False,
@@ -183,16 +193,7 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
 
 
 class ChangeRoomForm(RoomChoiceMixin, forms.Form):
-    room = RoomChoiceField(
-        label=_("New break-out room"),
-        queryset=Room.objects.none(),
-        widget=forms.RadioSelect,
-        empty_label=None,
-        error_messages={
-            "required": _("Please choose a break-out room."),
-            "invalid_choice": _("Please choose one of the rooms listed."),
-        },
-    )
+    room = room_field(_("New break-out room"))
     join_waitlist = forms.BooleanField(
         label=_("If the room is full, put me on its waiting list (I give up my current seat)."),
         required=False,
@@ -215,16 +216,7 @@ class ChangeRoomForm(RoomChoiceMixin, forms.Form):
 
 
 class SendLinkForm(forms.Form):
-    email = forms.EmailField(
-        label=_("E-mail address"),
-        max_length=254,
-        error_messages={
-            "required": _("Please enter your e-mail address."),
-            "invalid": _("Please enter a valid e-mail address, such as name@example.org."),
-            "max_length": TOO_LONG,
-        },
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = email_field()
 
     def __init__(self, *, event: Event, **kwargs):
         super().__init__(**kwargs)
