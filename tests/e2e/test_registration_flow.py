@@ -274,3 +274,20 @@ def test_form_and_personal_page_fit_a_phone_and_200_percent_zoom(
     page.goto(registration.get_absolute_url())
     assert page.get_by_role("heading", level=1).inner_text() == "Ihre Anmeldung"
     assert horizontal_overflow(page) == 0
+
+
+def test_form_in_english_after_switching_language(page, demo_event):
+    page.goto(f"/events/{demo_event.slug}/register/")
+    page.get_by_role("navigation", name="Sprache").get_by_role("button", name="English").click()
+    page.wait_for_url("**/register/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Register"
+    page.get_by_role("button", name="Register now").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: ")
+    assert active(page)["id"] == "error-summary"
+    summary = page.locator("#error-summary")
+    assert summary.get_by_role("heading").inner_text() == "Please check your entries"
+    assert summary.locator("li").all_inner_texts()[0] == "Please enter your first name."
+    assert page.get_by_role("radio", name=re.compile(r"^Room 1: Bildung & Lernen")).is_visible()
+    assert axe_violations(page) == []
