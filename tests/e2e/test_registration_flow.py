@@ -291,3 +291,12 @@ def test_form_in_english_after_switching_language(page, demo_event):
     assert summary.locator("li").all_inner_texts()[0] == "Please enter your first name."
     assert page.get_by_role("radio", name=re.compile(r"^Room 1: Bildung & Lernen")).is_visible()
     assert axe_violations(page) == []
+
+
+def test_error_summary_takes_the_focus_without_javascript(new_page, demo_event):
+    page = new_page(java_script_enabled=False)
+    page.goto(f"/events/{demo_event.slug}/register/")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    page.wait_for_load_state()
+    assert page.locator("#error-summary").is_visible()
+    assert active(page)["id"] == "error-summary"  # `autofocus` alone
