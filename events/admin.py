@@ -5,6 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 
 
+def promote_after_capacity_change(request, rooms) -> None:
+    """More seats: people on the rooms' waiting lists move up (registrations.services)."""
+    from registrations.admin import promote_waiting_list
+
+    if rooms:
+        promote_waiting_list(request, rooms, _("Moved up from the waiting list: capacity raised."))
+
+
 class EventTimezoneMixin:
     """Show and enter times in the event's own zone, not the server's."""
 
@@ -68,6 +76,12 @@ class EventAdmin(EventTimezoneMixin, admin.ModelAdmin):
         (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
     ]
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Room:
+            raised = [room for room, fields in formset.changed_objects if "capacity" in fields]
+            promote_after_capacity_change(request, raised)
+
     def get_event_timezone(self, request, object_id) -> str:
         if object_id:
             zone = Event.objects.filter(pk=object_id).values_list("timezone", flat=True).first()
@@ -120,3 +134,8 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ["event"]
     list_select_related = ["event"]
     search_fields = ["name", "topic", "moderators"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            promote_after_capacity_change(request, [obj])

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -96,7 +97,9 @@ class Registration(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["room", "status"], name="registration_room_status"),
+            models.Index(
+                fields=["room", "status", "waiting_since"], name="registration_room_status"
+            ),
             models.Index(fields=["event", "status"], name="registration_event_status"),
         ]
 
@@ -115,3 +118,92 @@ class Registration(models.Model):
         if self.status == self.Status.CONFIRMED:
             return True
         return self.status == self.Status.PENDING and self.expires_at and self.expires_at > now
+
+
+class Mailing(models.Model):
+    """A message from the organisers to the attendees of an event or of one room."""
+
+    class Audience(models.TextChoices):
+        CONFIRMED = "confirmed", _("confirmed attendees")
+        HOLDING_SEAT = "holding_seat", _("confirmed and not yet confirmed attendees")
+        WAITING = "waiting", _("people on the waiting list")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("event")
+    )
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mailings",
+        verbose_name=_("room"),
+        help_text=_("Empty: the attendees of all rooms."),
+    )
+    audience = models.CharField(
+        _("send to"), max_length=20, choices=Audience.choices, default=Audience.CONFIRMED
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Plain text. Each person gets their own mail; the link to their registration is "
+            "added at the end."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message to attendees")
+        verbose_name_plural = _("messages to attendees")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_sent(self) -> bool:
+        return self.queued_at is not None
+
+
+class MailingRecipient(models.Model):
+    """One mail of a mailing: to whom it went, and when (or why not).
+
+    No copy of the address is kept: it is the registration's, so deleting or anonymising the
+    registration (DSGVO) removes it here too.
+    """
+
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("message")
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="mailings_received",
+        verbose_name=_("registration"),
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["mailing", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailing", "registration"], name="mailing_recipient_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.registration)

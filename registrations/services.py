@@ -202,11 +202,18 @@ def hold_expired(registration: Registration, now=None) -> bool:
 
 
 def registration_change_room(
-    *, registration: Registration, room: Room, join_waitlist: bool = False, now=None
+    *,
+    registration: Registration,
+    room: Room,
+    join_waitlist: bool = False,
+    by_organiser: bool = False,
+    now=None,
 ) -> Registration:
     """Move to another room of the same event, within its capacity (or onto its waiting list).
 
     The old seat is given up only when the move succeeds; the old room's waiting list moves up.
+    Attendees can move only while registration is open; organisers (`by_organiser`) also
+    afterwards, on the event day included.
     """
     now = _now(now)
     if room.event_id != registration.event_id:
@@ -215,7 +222,8 @@ def registration_change_room(
         raise RegistrationError(_("This registration was cancelled."), code="cancelled")
     if room.pk == registration.room_id and not hold_expired(registration, now):
         return registration
-    _check_window(registration.event, now)
+    if not by_organiser:
+        _check_window(registration.event, now)
     with transaction.atomic():
         # Lock both rooms in a fixed order, so two opposite moves cannot deadlock.
         rooms = {pk: _lock_room(pk) for pk in sorted({registration.room_id, room.pk})}

@@ -298,3 +298,20 @@ def test_token_is_long_and_random():
     tokens = {register(room, email=f"p{i}@example.org").token for i in range(20)}
     assert len(tokens) == 20
     assert all(len(token) == 32 for token in tokens)
+
+
+def test_organiser_can_move_after_registration_closed_attendee_cannot():
+    now = timezone.now()
+    event = EventFactory(
+        registration_opens_at=now - dt.timedelta(days=2),
+        registration_closes_at=now - dt.timedelta(days=1),
+    )
+    one = RoomFactory(event=event)
+    two = RoomFactory(event=event)
+    registration = RegistrationFactory(room=one)
+    with pytest.raises(services.RegistrationError) as excinfo:
+        services.registration_change_room(registration=registration, room=two)
+    assert excinfo.value.code == "closed"
+    services.registration_change_room(registration=registration, room=two, by_organiser=True)
+    registration.refresh_from_db()
+    assert registration.room == two

@@ -1,0 +1,162 @@
+"""Messages from organisers to the attendees of an event or a room: one mail per person.
+
+`mailing_send` records every recipient and queues one task per mail (django.tasks); the task
+sends it and records when it went out, or why not. A failing mail server makes the task try
+again later (database backend), like the registration mails in tasks.py.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.tasks import default_task_backend, task
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from registrations.models import Mailing, MailingRecipient, Registration
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+AUDIENCE_STATUSES = {
+    Mailing.Audience.CONFIRMED: [Registration.Status.CONFIRMED],
+    Mailing.Audience.HOLDING_SEAT: [Registration.Status.CONFIRMED, Registration.Status.PENDING],
+    Mailing.Audience.WAITING: [Registration.Status.WAITING],
+}
+
+
+class MailingError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
+    """The registrations a mailing goes to, as of now (also the preview's count)."""
+    queryset = Registration.objects.filter(
+        event_id=mailing.event_id,
+        status__in=AUDIENCE_STATUSES[mailing.audience],
+        anonymised_at__isnull=True,
+    )
+    if mailing.room_id is not None:
+        queryset = queryset.filter(room_id=mailing.room_id)
+    if mailing.audience == Mailing.Audience.HOLDING_SEAT:
+        queryset = queryset.holding_seat()
+    return queryset.order_by("pk")
+
+
+def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str, str]:
+    """Subject and text of one person's mail; the footer in the language they registered in."""
+    # Imported here: the manage link is the registration core's URL.
+    from django.urls import reverse
+
+    with translation.override(registration.language):
+        text = render_to_string(
+            "emails/mailing.txt",
+            {
+                "mailing": mailing,
+                "registration": registration,
+                "event": mailing.event,
+                "manage_url": settings.SITE_URL
+                + reverse("registrations:manage", kwargs={"token": registration.token}),
+            },
+        )
+    return {"subject": mailing.subject, "text": text}
+
+
+def mailing_send(*, mailing: Mailing, now=None) -> int:
+    """Record the recipients and queue one mail each. Returns how many were queued.
+
+    A mailing goes out once: sending it again raises MailingError.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Mailing.objects.select_for_update().get(pk=mailing.pk)
+        if locked.queued_at is not None:
+            raise MailingError(_("This message has been sent already."))
+        audience = list(mailing_audience(mailing=locked).values_list("pk", flat=True))
+        if not audience:
+            raise MailingError(_("Nobody would receive this message."))
+        locked.queued_at = now
+        locked.save(update_fields=["queued_at"])
+        recipients = MailingRecipient.objects.bulk_create(
+            MailingRecipient(mailing=locked, registration_id=pk) for pk in audience
+        )
+        recipient_ids = [recipient.pk for recipient in recipients]
+        for recipient_id in recipient_ids:
+            mailing_deliver.enqueue(recipient_id=recipient_id)
+    mailing.queued_at = now
+    return len(recipient_ids)
+
+
+def mailing_retry_failed(*, mailing: Mailing) -> int:
+    """Queue the mails of a sent mailing that have not gone out (yet) again."""
+    pending = list(
+        mailing.recipients.filter(sent_at__isnull=True)
+        .exclude(error="")
+        .values_list("pk", flat=True)
+    )
+    for recipient_id in pending:
+        mailing_deliver.enqueue(recipient_id=recipient_id)
+    return len(pending)
+
+
+def mailing_counts(queryset: QuerySet[Mailing]) -> QuerySet[Mailing]:
+    """Annotate recipients_total, recipients_sent and recipients_failed."""
+    return queryset.annotate(
+        recipients_total=Count("recipients", distinct=True),
+        recipients_sent=Count(
+            "recipients", filter=Q(recipients__sent_at__isnull=False), distinct=True
+        ),
+        recipients_failed=Count(
+            "recipients",
+            filter=Q(recipients__sent_at__isnull=True) & ~Q(recipients__error=""),
+            distinct=True,
+        ),
+    )
+
+
+@task()
+def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
+    """Send one person's mail of a mailing and record the outcome."""
+    recipient = (
+        MailingRecipient.objects.select_related(
+            "mailing__event", "registration__event", "registration__room"
+        )
+        .filter(pk=recipient_id)
+        .first()
+    )
+    if recipient is None or recipient.sent_at is not None:
+        return  # deleted (DSGVO) in the meantime, or already sent
+    registration = recipient.registration
+    if registration.status == Registration.Status.CANCELLED or registration.anonymised_at:
+        MailingRecipient.objects.filter(pk=recipient.pk).update(
+            error=str(_("not sent: the registration was cancelled")), attempts=attempt
+        )
+        return
+    content = mailing_render(mailing=recipient.mailing, registration=registration)
+    message = EmailMessage(
+        subject=content["subject"], body=content["text"], to=[registration.email]
+    )
+    try:
+        message.send()
+    except Exception as error:
+        # No personal data in the log or the record: the kind of error only.
+        logger.warning("Sending a mailing failed (attempt %s): %s", attempt, type(error).__name__)
+        MailingRecipient.objects.filter(pk=recipient.pk).update(
+            error=type(error).__name__[:200], attempts=attempt
+        )
+        if attempt < MAX_ATTEMPTS and default_task_backend.supports_defer:
+            delay = dt.timedelta(minutes=2 ** (attempt - 1))
+            mailing_deliver.using(run_after=timezone.now() + delay).enqueue(
+                recipient_id=recipient_id, attempt=attempt + 1
+            )
+        return
+    MailingRecipient.objects.filter(pk=recipient.pk).update(
+        sent_at=timezone.now(), error="", attempts=attempt
+    )

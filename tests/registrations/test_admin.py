@@ -1,0 +1,217 @@
+"""The registrations list in the admin: columns, filters, search, waiting list, permissions."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+from django.utils import timezone
+
+from registrations.models import Registration
+from tests.factories import EventFactory, RegistrationFactory, RoomFactory
+from tests.registrations.admin_helpers import (
+    bulk_registrations,
+    make_organiser,
+    make_staff_outside_group,
+)
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/registrations/registration/"
+
+
+@pytest.fixture
+def organiser_client(client):
+    client.force_login(make_organiser())
+    return client
+
+
+@pytest.fixture
+def room():
+    return RoomFactory(number=1, name="Bildung & Lernen", capacity=2)
+
+
+def waiting(room, last_name, seconds):
+    return RegistrationFactory(
+        room=room,
+        status=Registration.Status.WAITING,
+        last_name=last_name,
+        waiting_since=timezone.now() + dt.timedelta(seconds=seconds),
+    )
+
+
+def test_changelist_shows_the_organisers_columns(organiser_client, room):
+    RegistrationFactory(
+        room=room,
+        first_name="Jürgen",
+        last_name="Weiß",
+        email="juergen@example.org",
+        organisation="Stadt Köln",
+    )
+    response = organiser_client.get(CHANGELIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in [
+        "Weiß, Jürgen",
+        "juergen@example.org",
+        "Stadt Köln",
+        "Raum 1: Bildung &amp; Lernen",
+        "bestätigt",
+        "Platz auf der Warteliste",
+        "Angemeldet am",
+    ]:
+        assert text in html
+
+
+def test_waitlist_position_counts_per_room_in_order_and_survives_search(organiser_client, room):
+    other_room = RoomFactory(event=room.event, number=2)
+    waiting(room, "Erste", 1)
+    waiting(other_room, "Andere", 2)
+    waiting(room, "Zweite", 3)
+    waiting(room, "Dritte", 4)
+    RegistrationFactory(room=room, last_name="Bestätigt")
+
+    response = organiser_client.get(CHANGELIST, {"q": "Dritte"})
+    result = list(response.context["cl"].result_list)
+    assert [(r.last_name, r.waitlist_position) for r in result] == [("Dritte", 3)]
+
+    response = organiser_client.get(CHANGELIST, {"o": "6"})  # by place on the waiting list
+    positions = {r.last_name: r.waitlist_position for r in response.context["cl"].result_list}
+    assert positions == {"Erste": 1, "Zweite": 2, "Dritte": 3, "Andere": 1, "Bestätigt": None}
+
+
+def test_filters_by_event_room_and_status(organiser_client, room):
+    other_room = RoomFactory(event=room.event, number=2)
+    other_event_room = RoomFactory()
+    a = RegistrationFactory(room=room)
+    b = RegistrationFactory(
+        room=other_room, status=Registration.Status.WAITING, waiting_since=timezone.now()
+    )
+    RegistrationFactory(room=other_event_room)
+
+    def shown(params):
+        response = organiser_client.get(CHANGELIST, params)
+        return {r.pk for r in response.context["cl"].result_list}
+
+    assert shown({"event__id__exact": room.event_id}) == {a.pk, b.pk}
+    assert shown({"room": other_room.pk}) == {b.pk}
+    assert shown({"status__exact": "waiting"}) == {b.pk}
+    # With an event chosen, the room filter offers only that event's rooms.
+    response = organiser_client.get(CHANGELIST, {"event__id__exact": room.event_id})
+    room_filter = next(
+        f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "room"
+    )
+    assert [label for _, label in room_filter.lookup_choices] == [str(room), str(other_room)]
+    # Without one, rooms of several events name their event.
+    response = organiser_client.get(CHANGELIST)
+    room_filter = next(
+        f for f in response.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "room"
+    )
+    labels = [label for _, label in room_filter.lookup_choices]
+    assert f"{room.event.title} – {room}" in labels
+    assert f"{other_event_room.event.title} – {other_event_room}" in labels
+
+
+def test_search_by_name_email_and_organisation(organiser_client, room):
+    a = RegistrationFactory(room=room, last_name="Müller", email="m@example.org")
+    b = RegistrationFactory(room=room, organisation="Landkreis Görlitz")
+    c = RegistrationFactory(room=room, email="kontakt@stadt-ulm.de")
+
+    def found(q):
+        response = organiser_client.get(CHANGELIST, {"q": q})
+        return {r.pk for r in response.context["cl"].result_list}
+
+    assert found("müller") == {a.pk}
+    assert found("Görlitz") == {b.pk}
+    assert found("stadt-ulm") == {c.pk}
+
+
+@pytest.mark.parametrize("count", [1, 5000])
+def test_changelist_query_count_is_constant(organiser_client, django_assert_num_queries, count):
+    # 5,000 registrations of one event in 50 rooms: 80 confirmed and 20 waiting per room.
+    event = EventFactory()
+    rooms = [RoomFactory(event=event, number=n, capacity=80) for n in range(1, 51)]
+    for index, room in enumerate(rooms):
+        if count == 1:
+            bulk_registrations(room, 1)
+            break
+        start = index * 100
+        bulk_registrations(room, 80, start=start)
+        bulk_registrations(room, 20, status=Registration.Status.WAITING, start=start + 80)
+    organiser_client.get(CHANGELIST)  # warm the session and content type caches
+    # session, user, Organisers group, user and group permissions, the event filter, the room
+    # filter, the page count and the full count, the page itself.
+    with django_assert_num_queries(10):
+        response = organiser_client.get(CHANGELIST, {"o": "-6", "status__exact": "waiting"})
+    assert response.status_code == 200
+    waiting_count = 0 if count == 1 else 1000
+    assert response.context["cl"].result_count == waiting_count
+    assert response.context["cl"].full_result_count == count
+    shown = list(response.context["cl"].result_list)
+    assert len(shown) == min(waiting_count, 100)
+    if count > 1:
+        assert [r.waitlist_position for r in shown[:3]] == [20, 20, 20]
+
+
+def test_staff_outside_the_group_see_no_personal_data(client, room):
+    RegistrationFactory(room=room, last_name="Geheim", email="geheim@example.org")
+    client.force_login(make_staff_outside_group())
+
+    assert client.get(CHANGELIST).status_code == 403
+    registration = Registration.objects.get()
+    assert client.get(f"{CHANGELIST}{registration.pk}/change/").status_code == 403
+    assert client.get("/admin/registrations/mailing/").status_code == 403
+    export = reverse("admin:registrations_registration_export", args=[room.event_id, "csv"])
+    assert client.get(export).status_code == 403
+    assert client.get(reverse("admin:registrations_registration_occupancy")).status_code == 403
+    # The index and the event page work for them, without registrations or occupancy.
+    index = client.get("/admin/").content.decode()
+    assert "Geheim" not in index
+    assert "Raumbelegung" not in index
+    assert "/admin/registrations/" not in index
+    event_page = client.get(f"/admin/events/event/{room.event_id}/change/")
+    assert event_page.status_code == 200
+    assert "Raumbelegung" not in event_page.content.decode()
+
+
+def test_organiser_sees_registrations_and_no_user_accounts(organiser_client):
+    assert organiser_client.get("/admin/auth/user/").status_code == 403
+    index = organiser_client.get("/admin/").content.decode()
+    assert "/admin/registrations/registration/" in index
+    assert "/admin/registrations/mailing/" in index
+
+
+def test_status_and_room_cannot_be_edited_directly(organiser_client, room):
+    registration = RegistrationFactory(room=room, first_name="Ana")
+    other_room = RoomFactory(event=room.event, number=2)
+    url = f"{CHANGELIST}{registration.pk}/change/"
+    response = organiser_client.post(
+        url,
+        {
+            "first_name": "Anna",
+            "last_name": registration.last_name,
+            "email": registration.email,
+            "organisation": "",
+            "job_role": "",
+            "language": "de",
+            "status": "cancelled",
+            "room": other_room.pk,
+            "_save": "Sichern",
+        },
+    )
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert (registration.first_name, registration.status, registration.room_id) == (
+        "Anna",
+        "confirmed",
+        room.pk,
+    )
+    entry = LogEntry.objects.get(object_id=str(registration.pk))
+    assert entry.get_change_message() == "Vorname geändert."
+    assert organiser_client.get("/admin/registrations/registration/add/").status_code == 403
+
+
+def test_event_without_rooms_has_an_empty_list(organiser_client):
+    event = EventFactory()
+    response = organiser_client.get(CHANGELIST, {"event__id__exact": event.pk})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0

@@ -1,0 +1,200 @@
+"""Attendee lists as CSV (German Excel) and XLSX."""
+
+import csv
+import datetime as dt
+import io
+import zoneinfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from registrations.models import Registration
+from tests.factories import RegistrationFactory, RoomFactory
+from tests.registrations.admin_helpers import bulk_registrations, make_organiser
+
+pytestmark = pytest.mark.django_db
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+HEADER = [
+    "Nachname",
+    "Vorname",
+    "E-Mail-Adresse",
+    "Organisation",
+    "Funktion",
+    "Raum",
+    "Status",
+    "Platz auf der Warteliste",
+    "Angemeldet am",
+    "Teilgenommen",
+]
+
+
+@pytest.fixture
+def organiser_client(client):
+    client.force_login(make_organiser())
+    return client
+
+
+@pytest.fixture
+def room():
+    room = RoomFactory(number=2, name="Politik & Verwaltung", capacity=2)
+    other = RoomFactory(event=room.event, number=1, name="Bildung & Lernen")
+    RegistrationFactory(room=other, last_name="Anderer Raum")
+    return room
+
+
+@pytest.fixture
+def people(room):
+    registered = dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
+    jurgen = RegistrationFactory(
+        room=room,
+        first_name="Jürgen",
+        last_name="Größer",
+        email="jg@example.org",
+        organisation="Stadt Köln – Amt für Straßen",
+        job_role="Referentin für Digitalisierung",
+        attended_at=timezone.now(),
+    )
+    zoe = RegistrationFactory(
+        room=room,
+        first_name="Zoë",
+        last_name="Äbel",
+        email="zoe@example.org",
+        organisation='=HYPERLINK("http://evil.example")',
+        status=Registration.Status.PENDING,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    waiting = RegistrationFactory(
+        room=room,
+        first_name="Ömer",
+        last_name="Özdemir",
+        email="oe@example.org",
+        status=Registration.Status.WAITING,
+        waiting_since=timezone.now(),
+    )
+    RegistrationFactory(room=room, last_name="Storniert", status="cancelled")
+    Registration.objects.filter(room=room).update(created_at=registered)
+    return jurgen, zoe, waiting
+
+
+def export_url(room, fmt):
+    url = reverse("admin:registrations_registration_export", args=[room.event_id, fmt])
+    return f"{url}?room={room.pk}"
+
+
+def test_csv_of_one_room_opens_in_german_excel_with_umlauts(organiser_client, room, people):
+    response = organiser_client.get(export_url(room, "csv"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="teilnehmende_{room.event.slug}_raum-2.csv"'
+    )
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark
+    assert "Größer".encode() in body  # UTF-8, not Latin-1
+    text = body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows == [
+        HEADER,
+        [
+            "Größer",
+            "Jürgen",
+            "jg@example.org",
+            "Stadt Köln – Amt für Straßen",
+            "Referentin für Digitalisierung",
+            "Raum 2: Politik & Verwaltung",
+            "bestätigt",
+            "",
+            "05.01.2027 10:30",
+            "ja",
+        ],
+        [
+            "Äbel",
+            "Zoë",
+            "zoe@example.org",
+            '\'=HYPERLINK("http://evil.example")',
+            "",
+            "Raum 2: Politik & Verwaltung",
+            "Bestätigung ausstehend",
+            "",
+            "05.01.2027 10:30",
+            "nein",
+        ],
+        [
+            "Özdemir",
+            "Ömer",
+            "oe@example.org",
+            "",
+            "",
+            "Raum 2: Politik & Verwaltung",
+            "Warteliste",
+            "1",
+            "05.01.2027 10:30",
+            "nein",
+        ],
+    ]
+    assert text.endswith("\r\n")
+
+
+def test_xlsx_of_one_room_reads_back_with_openpyxl(organiser_client, room, people):
+    response = organiser_client.get(export_url(room, "xlsx"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "Raum 2 Politik & Verwaltung"
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == HEADER
+    assert rows[1] == [
+        "Größer",
+        "Jürgen",
+        "jg@example.org",
+        "Stadt Köln – Amt für Straßen",
+        "Referentin für Digitalisierung",
+        "Raum 2: Politik & Verwaltung",
+        "bestätigt",
+        None,
+        dt.datetime(2027, 1, 5, 10, 30),
+        "ja",
+    ]
+    # A formula typed into the form stays text; no cell is a formula.
+    assert rows[2][3] == '=HYPERLINK("http://evil.example")'
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert [row[0] for row in rows[1:]] == ["Größer", "Äbel", "Özdemir"]
+    assert rows[3][7] == 1
+    assert sheet.freeze_panes == "A2"
+
+
+def test_export_of_the_whole_event_orders_by_room(organiser_client, room, people):
+    url = reverse("admin:registrations_registration_export", args=[room.event_id, "csv"])
+    response = organiser_client.get(url)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == ["Anderer Raum", "Größer", "Äbel", "Özdemir"]
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="teilnehmende_{room.event.slug}.csv"'
+    )
+
+
+def test_export_rejects_a_room_of_another_event_and_unknown_formats(organiser_client, room):
+    stranger = RoomFactory()
+    url = reverse("admin:registrations_registration_export", args=[room.event_id, "csv"])
+    assert organiser_client.get(f"{url}?room={stranger.pk}").status_code == 404
+    pdf = reverse("admin:registrations_registration_export", args=[room.event_id, "pdf"])
+    assert organiser_client.get(pdf).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("count", [1, 300])
+def test_export_query_count_is_constant(organiser_client, django_assert_num_queries, fmt, count):
+    room = RoomFactory(capacity=400)
+    bulk_registrations(room, count)
+    # session, user, Organisers group, user and group permissions, event, room, the list.
+    with django_assert_num_queries(8):
+        response = organiser_client.get(export_url(room, fmt))
+    assert response.status_code == 200
+    if fmt == "csv":
+        assert response.content.decode("utf-8-sig").count("\r\n") == count + 1
+    else:
+        assert load_workbook(io.BytesIO(response.content)).active.max_row == count + 1
