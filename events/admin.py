@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 
 
@@ -124,6 +125,7 @@ class AgendaItemAdmin(EventTimezoneMixin, admin.ModelAdmin):
 
 @admin.register(Speaker)
 class SpeakerAdmin(admin.ModelAdmin):
+    form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]
 

@@ -36,7 +36,7 @@ class EventDetailView(DetailView):
 
 
 class PrivacyView(DetailView):
-    """The event's privacy notice, or the site-wide default."""
+    """The event's privacy notice: the organiser's own text, or the site-wide default."""
 
     template_name = "events/privacy.html"
     context_object_name = "event"
@@ -45,4 +45,8 @@ class PrivacyView(DetailView):
         return selectors.event_get_public(slug=self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(purge_after_days=settings.KOKI_PURGE_AFTER_DAYS, **kwargs)
+        return super().get_context_data(
+            purge_after_days=settings.KOKI_PURGE_AFTER_DAYS,
+            privacy_contact=settings.KOKI_PRIVACY_CONTACT,
+            **kwargs,
+        )

@@ -206,7 +206,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_PROXY", False):
+KOKI_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if KOKI_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -225,7 +226,10 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_personal_data": {"()": "koki.logfilters.RedactPersonalData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
@@ -237,3 +241,20 @@ LOGGING = {
 KOKI_HOLD_MINUTES = int(os.environ.get("KOKI_HOLD_MINUTES", "60"))
 # Days after an event when `purge_registrations` anonymises its registrations.
 KOKI_PURGE_AFTER_DAYS = int(os.environ.get("KOKI_PURGE_AFTER_DAYS", "30"))
+
+# --- Security, privacy and resilience -----------------------------------------------------------
+MIDDLEWARE += [
+    "koki.middleware.SecretLinkMiddleware",
+    "koki.middleware.DatabaseUnavailableMiddleware",
+]
+CSRF_FAILURE_VIEW = "koki.views.csrf_failure"
+# Rate limits per client address, "<count>/<period>" (s, m, h, d); empty or "off" disables one.
+KOKI_RATELIMITS = {
+    "register": os.environ.get("KOKI_RATELIMIT_REGISTER", "20/10m"),
+    "resend": os.environ.get("KOKI_RATELIMIT_RESEND", "5/10m"),
+    # Per recipient address, so nobody can flood someone else's inbox with links.
+    "resend_address": os.environ.get("KOKI_RATELIMIT_RESEND_ADDRESS", "3/h"),
+    "login": os.environ.get("KOKI_RATELIMIT_LOGIN", "10/10m"),
+}
+# The controller's contact details in the default privacy notice (postal address, e-mail).
+KOKI_PRIVACY_CONTACT = os.environ.get("KOKI_PRIVACY_CONTACT", "")

@@ -2,12 +2,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from koki.ratelimit import ratelimit
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin's own login view, with a rate limit on attempts (before admin.site.urls).
+    path("admin/login/", ratelimit("login")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("", include("registrations.urls")),
     path("", include("events.urls")),
 ]
+
+# Error pages that render without the database (koki/views.py).
+handler400 = "koki.views.bad_request"
+handler403 = "koki.views.permission_denied"
+handler404 = "koki.views.page_not_found"
+handler500 = "koki.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

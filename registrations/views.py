@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
 from events.selectors import event_get_public
+from koki.ratelimit import post_email, ratelimit, ratelimit_allows
 from registrations import selectors, services
 from registrations.forms import ChangeRoomForm, RegistrationForm, SendLinkForm
 from registrations.models import Registration
@@ -32,6 +33,7 @@ class EventMixin:
         return context
 
 
+@method_decorator(ratelimit("register"), name="dispatch")
 class RegisterView(EventMixin, FormView):
     template_name = "registrations/register.html"
     form_class = RegistrationForm
@@ -66,8 +68,10 @@ class RegisterView(EventMixin, FormView):
         try:
             form.save()
         except services.AlreadyRegistered:
-            # Tell the browser nothing: the address receives its link again instead.
-            services.registration_send_link(event=self.event, email=email)
+            # Tell the browser nothing: the address receives its link again instead
+            # (within the per-address limit, so nobody can flood someone's inbox).
+            if ratelimit_allows("resend_address", email.lower()):
+                services.registration_send_link(event=self.event, email=email)
         except services.RegistrationError as error:
             field = "room" if error.code in {"full", "waitlist_full", "room"} else None
             form.add_error(field, error.message)
@@ -85,6 +89,8 @@ class RegisterDoneView(EventMixin, TemplateView):
         return context
 
 
+@method_decorator(ratelimit("resend"), name="dispatch")
+@method_decorator(ratelimit("resend_address", key=post_email), name="dispatch")
 class SendLinkView(EventMixin, FormView):
     template_name = "registrations/send_link.html"
     form_class = SendLinkForm

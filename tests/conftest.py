@@ -3,6 +3,19 @@ import os
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property-based tests (hypothesis): modest by default to keep `make test` short;
+# HYPOTHESIS_PROFILE=thorough runs ten times as many examples.
+_FUZZ = {
+    "deadline": None,
+    "database": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("koki", max_examples=60, **_FUZZ)
+hypothesis_settings.register_profile("thorough", max_examples=600, **_FUZZ)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "koki"))
 
 # The live server takes bursts of concurrent connections (the concurrency tests send 50 at
 # once); Django's default listen backlog of 10 would reset some of them.
@@ -17,6 +30,8 @@ def _fast_and_isolated(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Rate limits are off unless a test turns one on (tests/koki/test_ratelimit.py).
+    settings.KOKI_RATELIMITS = dict.fromkeys(settings.KOKI_RATELIMITS, "off")
 
 
 @pytest.fixture(autouse=True)

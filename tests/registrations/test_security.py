@@ -1,0 +1,272 @@
+"""Rate limits on registering and on "send me my link again", secret-link pages, tokens, CSP."""
+
+import secrets
+import string
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from registrations.models import TOKEN_BYTES, Registration, new_token
+from tests.factories import RegistrationFactory, RoomFactory
+from tests.koki.test_security_headers import CSP_POLICY, inline_code
+from tests.registrations.test_views import form_data, register_url
+
+pytestmark = pytest.mark.django_db
+
+ENGLISH = {"cookie": "django_language=en"}
+
+
+@pytest.fixture
+def room():
+    return RoomFactory(capacity=20, name="Ethik")
+
+
+def resend_url(event):
+    return reverse("registrations:resend", kwargs={"slug": event.slug})
+
+
+def limit(settings, **rates):
+    settings.KOKI_RATELIMITS = {**settings.KOKI_RATELIMITS, **rates}
+
+
+def test_registering_over_the_limit_gets_the_429_page_and_stores_nothing(client, settings, room):
+    limit(settings, register="3/10m")
+    addresses = [f"person{n}@example.org" for n in range(4)]
+
+    responses = [
+        client.post(
+            register_url(room.event), form_data(room, email=address), REMOTE_ADDR="192.0.2.5"
+        )
+        for address in addresses
+    ]
+
+    assert [r.status_code for r in responses] == [302, 302, 302, 429]
+    assert "<h1>Zu viele Versuche</h1>" in responses[3].content.decode()
+    assert sorted(Registration.objects.values_list("email", flat=True)) == addresses[:3]
+    assert len(mail.outbox) == 3
+
+
+def test_registering_limit_leaves_other_addresses_alone(client, settings, room):
+    limit(settings, register="1/10m")
+    client.post(
+        register_url(room.event), form_data(room, email="a@example.org"), REMOTE_ADDR="192.0.2.5"
+    )
+
+    blocked = client.post(
+        register_url(room.event), form_data(room, email="b@example.org"), REMOTE_ADDR="192.0.2.5"
+    )
+    other = client.post(
+        register_url(room.event), form_data(room, email="c@example.org"), REMOTE_ADDR="192.0.2.6"
+    )
+
+    assert blocked.status_code == 429
+    assert other.status_code == 302
+    assert sorted(Registration.objects.values_list("email", flat=True)) == [
+        "a@example.org",
+        "c@example.org",
+    ]
+
+
+def test_reading_the_form_is_not_limited(client, settings, room):
+    limit(settings, register="1/10m")
+
+    responses = [client.get(register_url(room.event), REMOTE_ADDR="192.0.2.5") for _ in range(5)]
+
+    assert {r.status_code for r in responses} == {200}
+
+
+def test_429_page_on_registering_in_english(client, settings, room):
+    limit(settings, register="1/10m")
+    client.post(register_url(room.event), form_data(room), REMOTE_ADDR="192.0.2.5")
+
+    response = client.post(
+        register_url(room.event),
+        form_data(room, email="x@example.org"),
+        REMOTE_ADDR="192.0.2.5",
+        headers=ENGLISH,
+    )
+
+    assert response.status_code == 429
+    assert "<h1>Too many attempts</h1>" in response.content.decode()
+
+
+def test_resend_over_the_limit_gets_the_429_page(client, settings, room):
+    limit(settings, resend="2/10m", resend_address="off")
+    RegistrationFactory(room=room, email="erika@example.org")
+
+    responses = [
+        client.post(resend_url(room.event), {"email": "erika@example.org"}, REMOTE_ADDR="192.0.2.5")
+        for _ in range(3)
+    ]
+    other = client.post(
+        resend_url(room.event), {"email": "erika@example.org"}, REMOTE_ADDR="192.0.2.9"
+    )
+
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert "<h1>Zu viele Versuche</h1>" in responses[2].content.decode()
+    assert other.status_code == 302
+    assert len(mail.outbox) == 3
+
+
+def test_resend_to_one_address_is_limited_whatever_the_client_address(client, settings, room):
+    limit(settings, resend="off", resend_address="2/h")
+    RegistrationFactory(room=room, email="erika@example.org")
+
+    responses = [
+        client.post(resend_url(room.event), {"email": address}, REMOTE_ADDR=f"192.0.2.{n}")
+        for n, address in enumerate(
+            ["erika@example.org", " ERIKA@example.org", "erika@example.org"]
+        )
+    ]
+    someone_else = client.post(resend_url(room.event), {"email": "max@example.org"})
+
+    assert [r.status_code for r in responses] == [302, 302, 429]
+    assert someone_else.status_code == 302
+    assert [m.to for m in mail.outbox] == [["erika@example.org"], ["erika@example.org"]]
+
+
+def test_registering_again_sends_the_link_only_within_the_address_limit(client, settings, room):
+    """The browser sees the same answer every time; the inbox gets at most the limit."""
+    limit(settings, register="off", resend_address="2/h")
+    RegistrationFactory(room=room, email="erika@example.org")
+
+    responses = [client.post(register_url(room.event), form_data(room)) for _ in range(4)]
+
+    assert [r.status_code for r in responses] == [302] * 4
+    assert {r["Location"] for r in responses} == {f"/events/{room.event.slug}/register/done/"}
+    assert len(mail.outbox) == 2
+    assert Registration.objects.count() == 1
+
+
+def test_consent_is_stored_with_time_and_the_notices_version(client, room):
+    room.event.privacy_notice_version = 3
+    room.event.save()
+
+    client.post(register_url(room.event), form_data(room))
+
+    registration = Registration.objects.get()
+    assert registration.privacy_notice_version == 3
+    assert abs((registration.consent_at - registration.created_at).total_seconds()) < 1
+
+
+def secret_pages(registration):
+    token = registration.token
+    return [
+        f"/r/{token}/",
+        f"/r/{token}/confirm/",
+        f"/r/{token}/cancel/",
+        f"/r/{token}/delete/",
+        f"/r/{token}/data.json",
+    ]
+
+
+def test_secret_link_pages_are_never_stored_or_indexed(client, room):
+    registration = RegistrationFactory(room=room)
+
+    for path in [*secret_pages(registration), "/r/" + "A" * 32 + "/"]:
+        response = client.get(path)
+        assert response.status_code in {200, 404}, path
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, path
+        assert response["X-Robots-Tag"] == "noindex, nofollow", path
+        assert response["Referrer-Policy"] == "same-origin", path
+
+
+def test_secret_link_post_answers_are_never_stored(client, room):
+    registration = RegistrationFactory(room=room)
+
+    response = client.post(f"/r/{registration.token}/cancel/")
+
+    assert response.status_code == 302
+    assert {"private", "no-store"} <= {d.strip() for d in response["Cache-Control"].split(",")}
+
+
+def test_public_pages_stay_cacheable(client, room):
+    response = client.get(room.event.get_absolute_url())
+
+    assert "no-store" not in response.get("Cache-Control", "")
+    assert "X-Robots-Tag" not in response
+
+
+def test_tokens_have_192_bits_from_secrets():
+    tokens = {new_token() for _ in range(2000)}
+
+    assert TOKEN_BYTES * 8 >= 128
+    assert len(tokens) == 2000
+    alphabet = set(string.ascii_letters + string.digits + "-_")
+    assert all(len(token) == 32 and set(token) <= alphabet for token in tokens)
+    # Uniformly random: the first character takes all 64 values, no prefix, no counter.
+    assert {token[0] for token in tokens} == alphabet
+
+
+def test_token_is_generated_with_the_secrets_module(monkeypatch):
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda nbytes: f"from-secrets-{nbytes}")
+
+    assert new_token() == "from-secrets-24"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "short",
+        "A" * 32,
+        "../../admin",
+        "%00" * 12,
+        "' OR 1=1 --aaaaaaaaaaaaaa",
+    ],
+)
+def test_forged_tokens_are_404_without_revealing_anything(client, room, token):
+    real = RegistrationFactory(room=room)
+
+    response = client.get(f"/r/{token}/")
+
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "<h1>Seite nicht gefunden</h1>" in content
+    assert real.email not in content
+
+
+def test_a_token_prefix_is_not_enough(client, room):
+    real = RegistrationFactory(room=room)
+
+    response = client.get(f"/r/{real.token[:-1]}/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", ["register", "resend", "done"])
+def test_registration_pages_including_crispy_output_have_no_inline_code(client, room, page):
+    slug = room.event.slug
+    path = {
+        "register": register_url(room.event),
+        "resend": resend_url(room.event),
+        "done": f"/events/{slug}/register/done/",
+    }[page]
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == CSP_POLICY
+    assert inline_code(response.content.decode()) == []
+
+
+def test_form_with_errors_has_no_inline_code(client, room):
+    response = client.post(register_url(room.event), form_data(room, email="kaputt", consent=None))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="invalid-feedback"' in html or "is-invalid" in html
+    assert inline_code(html) == []
+
+
+def test_secret_link_pages_have_no_inline_code(client, room):
+    registration = RegistrationFactory(room=room)
+
+    problems = {
+        path: inline_code(client.get(path).content.decode())
+        for path in secret_pages(registration)
+        if not path.endswith(".json")
+    }
+
+    assert problems == {path: [] for path in problems}
