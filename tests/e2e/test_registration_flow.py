@@ -251,7 +251,7 @@ def test_resend_link_page_and_its_errors_are_accessible(page, demo_event):
 
 def test_privacy_page_is_accessible(page, demo_event):
     page.goto(f"/events/{demo_event.slug}/privacy/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Datenschutzhinweis"
+    assert page.get_by_role("heading", level=1).inner_text() == "Datenschutzhinweise"
     assert axe_violations(page) == []
 
 
