@@ -11,9 +11,6 @@ import pytest
 
 from tests.e2e.browser import DESKTOP
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
-# body would otherwise raise SynchronousOnlyOperation (pytest-django documents this switch).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Serve on 127.0.0.1 only (not "localhost", which may resolve to ::1 first).
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
@@ -30,11 +27,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
+    """Mark the browser tests `e2e` and run them last (after pytest-django's own ordering).
+
+    Running last matters: the `browser` fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for the rest of
+    the session, and no other test (say, one that runs `check --deploy` in a subprocess with
+    this environment) should see it.
+    """
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
+    browser_tests = [item for item in items if here in Path(item.fspath).parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    others = [item for item in items if here not in Path(item.fspath).parents]
+    items[:] = others + browser_tests
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +63,20 @@ def browser():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop running in this thread; Django's ORM calls from
+    # test code would then raise SynchronousOnlyOperation (pytest-django documents this switch).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class PageProblems:
