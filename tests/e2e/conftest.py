@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Mark the browser tests `e2e` and run them last (after pytest-django's own ordering).
+    """Run the browser tests (each module is marked `e2e`) last, after pytest-django's ordering.
 
     Running last matters: the `browser` fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for the rest of
     the session, and no other test (say, one that runs `check --deploy` in a subprocess with
@@ -37,8 +37,6 @@ def pytest_collection_modifyitems(items):
     """
     here = Path(__file__).parent
     browser_tests = [item for item in items if here in Path(item.fspath).parents]
-    for item in browser_tests:
-        item.add_marker(pytest.mark.e2e)
     others = [item for item in items if here not in Path(item.fspath).parents]
     items[:] = others + browser_tests
 

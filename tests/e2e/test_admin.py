@@ -10,6 +10,8 @@ from django.utils import timezone
 from events.models import Event
 from tests.e2e.browser import axe_violations
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def organiser(django_user_model):

@@ -10,6 +10,8 @@ from events.models import Event
 from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
 from tests.factories import EventFactory
 
+pytestmark = pytest.mark.e2e
+
 DEMO_URL = "/events/koki-abschluss/"
 AP_MONTHS = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct."]
 AP_MONTHS += ["Nov.", "Dec."]

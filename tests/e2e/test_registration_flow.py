@@ -16,6 +16,8 @@ from events.models import Event
 from registrations.models import Registration
 from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
 
+pytestmark = pytest.mark.e2e
+
 FIELDS = {"first_name", "last_name", "email", "room", "consent"}
 
 
