@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, ListView
 
-from events import selectors
+from events import caching, selectors
 
 
 class EventListView(ListView):
@@ -26,12 +28,36 @@ class EventDetailView(DetailView):
     context_object_name = "event"
 
     def get_object(self, queryset=None):
-        return selectors.event_get_public(slug=self.kwargs["slug"])
+        # The event and the key of its cached article, from the cache when warm (events/caching.py).
+        self.page = caching.event_page(
+            slug=self.kwargs["slug"],
+            language=translation.get_language(),
+            host=self.request.get_host(),
+        )
+        return self.page.event
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        whole_page = caching.whole_page_allowed(request)
+        if whole_page and (response := caching.cached_page(request=request, page=self.page)):
+            return response
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        if whole_page:
+            response.add_post_render_callback(
+                lambda rendered: caching.store_page(
+                    request=request, page=self.page, response=rendered
+                )
+            )
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["programme"] = selectors.programme_for(event=self.object)
-        context["registration_state"] = self.object.registration_state()
+        event = self.object
+        # Loaded only when the cached article has to be rendered afresh.
+        context["programme"] = SimpleLazyObject(lambda: selectors.programme_for(event=event))
+        context["registration_state"] = event.registration_state()
+        context["page_cache_key"] = self.page.key
+        context["page_cache_seconds"] = self.page.seconds
         return context
 
 

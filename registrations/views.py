@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -17,7 +18,10 @@ from registrations import selectors, services
 from registrations.forms import ChangeRoomForm, RegistrationForm, SendLinkForm
 from registrations.models import Registration
 
-SESSION_EMAIL = "koki_registered_email"
+# The address shown on the thank-you page travels in a signed, short-lived cookie rather than
+# the session: a registration then writes no session row (the rush stays lean).
+DONE_COOKIE = "koki_registered"
+DONE_COOKIE_SECONDS = 600
 
 
 class EventMixin:
@@ -76,8 +80,18 @@ class RegisterView(EventMixin, FormView):
             field = "room" if error.code in {"full", "waitlist_full", "room"} else None
             form.add_error(field, error.message)
             return self.form_invalid(form)
-        self.request.session[SESSION_EMAIL] = email
-        return redirect("registrations:done", slug=self.event.slug)
+        response = redirect("registrations:done", slug=self.event.slug)
+        response.set_signed_cookie(
+            DONE_COOKIE,
+            email,
+            salt=DONE_COOKIE,
+            max_age=DONE_COOKIE_SECONDS,
+            path=reverse("registrations:done", kwargs={"slug": self.event.slug}),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 class RegisterDoneView(EventMixin, TemplateView):
@@ -85,8 +99,15 @@ class RegisterDoneView(EventMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["email"] = self.request.session.pop(SESSION_EMAIL, "")
+        context["email"] = self.request.get_signed_cookie(
+            DONE_COOKIE, default="", salt=DONE_COOKIE, max_age=DONE_COOKIE_SECONDS
+        )
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response.delete_cookie(DONE_COOKIE, path=self.request.path)
+        return response
 
 
 @method_decorator(ratelimit("resend"), name="dispatch")

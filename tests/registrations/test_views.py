@@ -264,3 +264,13 @@ def test_manage_page_preselects_current_room(client, room):
     registration = RegistrationFactory(room=room)
     html = client.get(registration.get_absolute_url()).content.decode()
     assert re.search(rf'value="{room.pk}"[^>]*checked', html)
+
+
+def test_register_writes_no_session_and_done_page_forgets_the_address(client, room):
+    response = client.post(register_url(room.event), form_data(room))
+    assert "sessionid" not in response.cookies
+    first = client.get(response["Location"]).content.decode()
+    assert "<strong>erika@example.org</strong>" in first
+    again = client.get(response["Location"]).content.decode()
+    assert "erika@example.org" not in again
+    assert "Wir haben Ihnen eine E-Mail gesendet." in again

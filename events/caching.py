@@ -1,0 +1,186 @@
+"""The event page's rendered programme, kept in the cache (Redis in production).
+
+Rendering the page costs a few database queries and a large template; in a registration rush
+the page is read far more often than it changes. `{% cache %}` in events/event_detail.html
+keeps the rendered article under a key made of everything it shows:
+
+- a *generation* that changes whenever an event, room, agenda item, speaker or speaker link is
+  saved or deleted (the signal receivers below: admin, services, shell alike);
+- the seats left per room, cached for a short time and forgotten whenever a registration is
+  saved or deleted (an expiring hold changes nothing in the database: `SEATS_SECONDS` bounds
+  how long the page can show its seat as taken);
+- the registration state (open, closed …), which moves with the clock, the language, the host.
+
+The event itself is cached too, under the same generation, so a cache hit costs three cache
+reads and no query. The page is never outdated after a `save()` or `delete()` (admin, services,
+shell); a `QuerySet.update()` sends no signal, so after one the page follows within
+`EVENT_SECONDS` (the event) or `PAGE_SECONDS` (the rest).
+"""
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+from events.selectors import event_get_public, rooms_with_occupancy
+
+GENERATION_KEY = "koki:event-page:generation"
+SEATS_SECONDS = 30
+EVENT_SECONDS = 60
+PAGE_SECONDS = 10 * 60
+
+
+def _new_generation() -> str:
+    cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+    return cache.get(GENERATION_KEY)
+
+
+def _event_key(slug: str) -> str:
+    return f"koki:event-page:event:{slug}"
+
+
+def _seats_key(event_pk: int) -> str:
+    return f"koki:event-page:seats:{event_pk}"
+
+
+@dataclass
+class EventPage:
+    """The published event and the key of its cached article (see the module's docstring)."""
+
+    event: Event
+    key: str
+    seconds: int = PAGE_SECONDS
+
+
+# Which event a slug names, remembered per process: lets the first cache read fetch the seats
+# too. A wrong or missing hint costs one more read, never a wrong page.
+_event_pk_hints: dict[str, int] = {}
+
+
+def event_page(*, slug: str, language: str, host: str) -> EventPage:
+    """The published event named `slug` (404 otherwise) and its page's cache key.
+
+    A warm cache answers with one read and no query: the generation, the event and its seats
+    left. Entries of an older generation are ignored.
+    """
+    hint = _event_pk_hints.get(slug)
+    keys = [GENERATION_KEY, _event_key(slug)] + ([_seats_key(hint)] if hint else [])
+    found = cache.get_many(keys)
+    current = found.get(GENERATION_KEY) or _new_generation()
+    cached = found.get(_event_key(slug))
+    if cached is not None and cached[0] == current:
+        event = cached[1]
+    else:
+        event = event_get_public(slug=slug)
+        cache.set(_event_key(slug), (current, event), EVENT_SECONDS)
+    _event_pk_hints[slug] = event.pk
+
+    seats_key = _seats_key(event.pk)
+    cached = found.get(seats_key) if event.pk == hint else cache.get(seats_key)
+    if cached is not None and cached[0] == current:
+        seats = cached[1]
+    else:
+        seats = {
+            room.pk: max(room.capacity - room.seats_taken, 0)
+            for room in rooms_with_occupancy(event=event)
+        }
+        cache.set(seats_key, (current, seats), SEATS_SECONDS)
+
+    parts = [event.pk, current, sorted(seats.items()), event.registration_state(), language, host]
+    return EventPage(event=event, key=hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
+
+
+# --- The whole page -------------------------------------------------------------------------
+# The article is the costly part, but base.html (language switcher, CSRF token) costs as much
+# again. A visitor without messages, login or query string gets the whole page from the cache,
+# with a fresh CSRF token put in place of the stored one.
+
+CSRF_PLACEHOLDER = "\x00koki-csrf-token\x00"
+CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
+
+
+def _page_key(page_key: str, path: str) -> str:
+    return f"koki:event-page:html:{page_key}:{hashlib.sha256(path.encode()).hexdigest()[:16]}"
+
+
+def whole_page_allowed(request: HttpRequest) -> bool:
+    """Only for anonymous GETs without a query string and without pending messages."""
+    return (
+        request.method == "GET"
+        and not request.META.get("QUERY_STRING")
+        and not request.user.is_authenticated
+        and len(get_messages(request)) == 0  # counts without marking them as shown
+    )
+
+
+# A page's key names everything it shows, so what is stored under a key never changes: each
+# process keeps the last few pages in memory and skips that cache read (the key read stays).
+LOCAL_PAGES = 32
+_local_pages: OrderedDict[str, tuple[float, str]] = OrderedDict()  # key: (expires, html)
+_local_lock = threading.Lock()
+
+
+def _remember(key: str, html: str, seconds: int) -> None:
+    with _local_lock:
+        _local_pages[key] = (time.monotonic() + seconds, html)
+        _local_pages.move_to_end(key)
+        while len(_local_pages) > LOCAL_PAGES:
+            _local_pages.popitem(last=False)
+
+
+def cached_page(*, request: HttpRequest, page: EventPage) -> HttpResponse | None:
+    key = _page_key(page.key, request.path)
+    expires, html = _local_pages.get(key, (0.0, None))
+    if expires < time.monotonic():  # not here, or older than the shared entry would be
+        html = cache.get(key)
+        if html is None:
+            return None
+        _remember(key, html, page.seconds)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+def store_page(*, request: HttpRequest, page: EventPage, response: HttpResponse) -> None:
+    """Keep a rendered page, its CSRF tokens replaced by the placeholder (called after render)."""
+    if response.status_code != 200 or "nonce-" in response.get("Content-Security-Policy", ""):
+        return  # a per-request nonce would be wrong for the next visitor
+    html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", response.content.decode())
+    key = _page_key(page.key, request.path)
+    cache.set(key, html, page.seconds)
+    _remember(key, html, page.seconds)
+
+
+def forget_programme(**kwargs) -> None:
+    """A public event's data changed: every cached event page is outdated."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def forget_seats(*, instance, **kwargs) -> None:
+    """A registration changed: the seats of its event are counted again on the next view."""
+    cache.delete(_seats_key(instance.event_id))
+
+
+def connect_signals() -> None:
+    """Called from EventsConfig.ready()."""
+    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker):
+        name = model.__name__
+        post_save.connect(forget_programme, sender=model, dispatch_uid=f"koki-page-save-{name}")
+        post_delete.connect(forget_programme, sender=model, dispatch_uid=f"koki-page-del-{name}")
+    m2m_changed.connect(
+        forget_programme, sender=AgendaItem.speakers.through, dispatch_uid="koki-page-speakers"
+    )
+    post_save.connect(
+        forget_seats, sender="registrations.Registration", dispatch_uid="koki-seats-save"
+    )
+    post_delete.connect(
+        forget_seats, sender="registrations.Registration", dispatch_uid="koki-seats-del"
+    )

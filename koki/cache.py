@@ -1,0 +1,30 @@
+"""Django's Redis cache backend, keeping its redis-py client objects.
+
+Django's `RedisCacheClient` builds a new `redis.Redis` object for every cache operation; with
+redis-py 6 and later that fills a dictionary of about 170 response callbacks each time, which
+costs as much CPU as the round trip to Redis itself (`make bench` profiles, README
+"Performance"). One client per connection pool is enough: a client is thread-safe, and the pool
+checks connections out per command and notices a fork.
+"""
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+
+
+class ReusingRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient

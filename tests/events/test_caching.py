@@ -1,0 +1,217 @@
+"""The event page is served from the cache until something it shows changes (events/caching.py)."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from registrations import services
+from tests.factories import (
+    AgendaItemFactory,
+    EventFactory,
+    RegistrationFactory,
+    RoomFactory,
+    SpeakerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def room():
+    room = RoomFactory(capacity=3, name="Ethik")
+    AgendaItemFactory(event=room.event, title="Begrüßung")
+    return room
+
+
+def page(client, event) -> str:
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_second_view_is_served_from_the_cache_without_a_query(
+    client, room, django_assert_num_queries
+):
+    first = page(client, room.event)
+
+    with django_assert_num_queries(0):
+        second = page(client, room.event)
+
+    assert second == first.replace(first_token(first), first_token(second))
+    assert "Begrüßung" in second
+    assert "3 Plätze frei" in second
+
+
+def first_token(html: str) -> str:
+    """The CSRF token of the language switcher: the one part that differs per visitor."""
+    return html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+
+def test_edited_agenda_item_shows_at_once(client, room):
+    item = room.event.agenda_items.get()
+    page(client, room.event)
+
+    item.title = "Begrüßung und Einführung"
+    item.save()
+
+    assert "Begrüßung und Einführung" in page(client, room.event)
+
+
+def test_speaker_added_to_an_item_shows_at_once(client, room):
+    item = room.event.agenda_items.get()
+    page(client, room.event)
+
+    item.speakers.add(SpeakerFactory(name="Henning Lühr"))
+
+    assert "Henning Lühr" in page(client, room.event)
+
+
+def test_renamed_speaker_shows_at_once(client, room):
+    speaker = SpeakerFactory(name="Tobias Krafft")
+    room.event.agenda_items.get().speakers.add(speaker)
+    assert "Tobias Krafft" in page(client, room.event)
+
+    speaker.name = "Dr. Tobias Krafft"
+    speaker.save()
+
+    assert "Dr. Tobias Krafft" in page(client, room.event)
+
+
+def test_registration_changes_the_seats_left_at_once(client, room):
+    assert "3 Plätze frei" in page(client, room.event)
+
+    registration = RegistrationFactory(room=room)
+    assert "2 Plätze frei" in page(client, room.event)
+
+    services.registration_cancel(registration=registration)
+    assert "3 Plätze frei" in page(client, room.event)
+
+
+def test_full_room_and_raised_capacity(client, room):
+    for _ in range(3):
+        RegistrationFactory(room=room)
+    assert "Ausgebucht – Warteliste offen" in page(client, room.event)
+
+    room.capacity = 5
+    room.save()
+
+    html = page(client, room.event)
+    assert "2 Plätze frei" in html
+    assert "Ausgebucht" not in html
+
+
+def test_registration_closing_shows_without_any_write(client, room, monkeypatch):
+    """The state follows the clock, not a write: the cached page closes on time."""
+    event = room.event
+    event.registration_closes_at = timezone.now() + dt.timedelta(minutes=5)
+    event.save()
+    assert "Die Anmeldung ist geöffnet" in page(client, event)
+
+    later = timezone.now() + dt.timedelta(minutes=6)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the clock moves on, nothing is saved
+    html = page(client, event)
+    assert "Die Anmeldung ist geschlossen." in html
+    assert "Die Anmeldung ist geöffnet" not in html
+
+
+def test_unpublished_event_is_gone_at_once(client, room):
+    page(client, room.event)
+
+    room.event.is_published = False
+    room.event.save()
+
+    assert client.get(room.event.get_absolute_url()).status_code == 404
+
+
+def test_edited_event_shows_at_once(client, room):
+    page(client, room.event)
+
+    room.event.title = "Abschlussveranstaltung"
+    room.event.save()
+
+    assert "Abschlussveranstaltung" in page(client, room.event)
+
+
+def test_languages_are_cached_apart(client, room):
+    german = page(client, room.event)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    english = page(client, room.event)
+
+    assert '<html lang="de">' in german
+    assert "3 Plätze frei" in german
+    assert '<html lang="en">' in english
+    assert "3 seats left" in english
+
+
+def test_other_events_do_not_share_the_cache(client, room):
+    other = RoomFactory(capacity=7, event=EventFactory(title="Zweite Veranstaltung"))
+    assert "3 Plätze frei" in page(client, room.event)
+
+    html = page(client, other.event)
+
+    assert "Zweite Veranstaltung" in html
+    assert "7 Plätze frei" in html
+    assert "3 Plätze frei" not in html
+
+
+def test_whole_page_from_the_cache_renders_no_template(client, room):
+    page(client, room.event)
+
+    response = client.get(room.event.get_absolute_url())
+
+    assert response.templates == []
+    assert "Begrüßung" in response.content.decode()
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_cached_page_carries_a_working_csrf_token_per_visitor(room):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_html = page(first, room.event)
+
+    second_html = page(second, room.event)  # from the cache
+    response = second.post(
+        reverse("set_language"),
+        {"language": "en", "next": "/", "csrfmiddlewaretoken": first_token(second_html)},
+    )
+
+    assert first_token(second_html) != first_token(first_html)
+    assert "koki-csrf-token" not in second_html
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_pending_message_is_shown_not_the_cached_page(client, room):
+    page(client, room.event)
+    registration = RegistrationFactory(room=room)
+
+    response = client.post(
+        reverse("registrations:delete", kwargs={"token": registration.token}), follow=True
+    )
+    html = response.content.decode()
+
+    assert "Ihre Anmeldung und alle Ihre Daten sind gelöscht." in html
+    assert "3 Plätze frei" in html
+    assert "Ihre Anmeldung und alle Ihre Daten sind gelöscht." not in page(client, room.event)
+
+
+def test_page_with_a_query_string_is_rendered_and_not_stored(client, room):
+    page(client, room.event)
+
+    response = client.get(room.event.get_absolute_url() + "?utm_source=newsletter")
+
+    assert response.templates != []
+    assert 'value="/events/' in response.content.decode()
+    assert "?utm_source=newsletter" in response.content.decode()
+    assert "utm_source" not in page(client, room.event)
+
+
+def test_logged_in_organiser_gets_a_rendered_page(admin_client, room):
+    page(admin_client, room.event)
+
+    response = admin_client.get(room.event.get_absolute_url())
+
+    assert response.templates != []
