@@ -48,7 +48,8 @@ fmt: install-dev
 	$(BIN)/ruff format .
 
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l de -l en --no-obsolete --no-location --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py makemessages -l de -l en --no-obsolete --no-location --ignore=.venv --ignore=tests --ignore=bench --ignore=docs
+	$(BIN)/python locale/make_english.py
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: install-dev

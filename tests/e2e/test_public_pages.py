@@ -1,0 +1,158 @@
+"""The public pages in a real browser: content, language switcher, axe-core, zoom, phone width."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from events.models import Event
+from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
+from tests.factories import EventFactory
+
+pytestmark = pytest.mark.e2e
+
+DEMO_URL = "/events/koki-abschluss/"
+AP_MONTHS = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct."]
+AP_MONTHS += ["Nov.", "Dec."]
+
+
+@pytest.fixture
+def demo_event(transactional_db) -> Event:
+    day = timezone.localdate() + dt.timedelta(days=60)
+    call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
+    return Event.objects.get(slug="koki-abschluss")
+
+
+def test_event_page_shows_the_facts_first_and_the_programme(page, demo_event):
+    page.goto(DEMO_URL)
+
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.title() == f"{demo_event.title} – koki"
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == demo_event.title
+    facts = page.locator(".event-facts")
+    assert facts.locator("dt").all_inner_texts() == ["WANN", "WO", "KOSTEN"]
+    start = timezone.localtime(demo_event.starts_at, demo_event.tzinfo)
+    months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"]
+    months += ["September", "Oktober", "November", "Dezember"]
+    expected_day = f"{start.day}. {months[start.month - 1]} {start.year}, 10:00–12:45 Uhr"
+    assert facts.locator("dd").first.inner_text() == f"{expected_day} (Europe/Berlin)"
+    # The facts come before the description and the programme.
+    order = page.evaluate(
+        """() => [...document.querySelectorAll('.event-facts, #about-heading, #programme-heading')]
+                 .map(e => e.id || e.className)"""
+    )
+    assert order == ["event-facts", "about-heading", "programme-heading"]
+
+    programme = page.locator("section[aria-labelledby=programme-heading] li.timeline-item")
+    titles = programme.locator("h3").all_inner_texts()
+    assert titles == list(
+        demo_event.agenda_items.order_by("starts_at").values_list("title", flat=True)
+    )
+    first_time = programme.first.locator("time").first
+    assert first_time.inner_text() == "10:00"
+    assert first_time.get_attribute("datetime").startswith(f"{start:%Y-%m-%d}T10:00:00+0")
+
+    rooms = page.locator("section[aria-labelledby=rooms-heading] h3").all_inner_texts()
+    assert rooms[:2] == ["Raum 1: Bildung & Lernen", "Raum 2: Politik & Verwaltung"]
+    assert len(rooms) == 8
+    assert page.get_by_role("heading", name="Henning Lühr").is_visible()
+    assert axe_violations(page) == []
+
+
+def test_language_switcher_keeps_the_page_and_formats_dates_in_english(new_page, demo_event):
+    page = new_page(expect_http_errors=True)  # it visits the 404 page on purpose
+    page.goto(DEMO_URL + "#programme-heading")
+    nav = page.get_by_role("navigation", name="Sprache")
+    assert nav.locator("[aria-current=true]").inner_text() == "Deutsch"
+
+    nav.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith(DEMO_URL)
+    assert page.locator("html").get_attribute("lang") == "en"
+    start = timezone.localtime(demo_event.starts_at, demo_event.tzinfo)
+    when = page.locator(".event-facts dd").first.inner_text()
+    month = AP_MONTHS[start.month - 1]  # Django's English DATE_FORMAT "N j, Y"
+    assert when == f"{month} {start.day}, {start.year}, 10 a.m.–12:45 p.m. (Europe/Berlin)"
+    assert page.get_by_role("heading", name="Programme", exact=True).is_visible()
+    assert page.locator(".event-facts dt").all_inner_texts() == ["WHEN", "WHERE", "COST"]
+    assert axe_violations(page) == []
+
+    # The choice sticks for the next page, and the switcher leads back.
+    page.goto("/does-not-exist/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
+    page.get_by_role("navigation", name="Language").get_by_role("button", name="Deutsch").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/does-not-exist/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Seite nicht gefunden"
+
+
+def test_start_page_goes_straight_to_the_only_event(page, demo_event):
+    page.goto("/")
+    assert page.url.endswith(DEMO_URL)
+    assert page.get_by_role("heading", level=1).inner_text() == demo_event.title
+
+
+def test_start_page_lists_several_events(page, transactional_db):
+    first = EventFactory(title="Auftakt Nachhaltig Digital")
+    second = EventFactory(
+        title="Werkstatt KI-Ethik", starts_at=first.starts_at + dt.timedelta(days=7)
+    )
+    page.goto("/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Kommende Veranstaltungen"
+    links = page.locator(".event-list h2 a")
+    assert links.all_inner_texts() == [first.title, second.title]
+    assert axe_violations(page) == []
+    links.nth(1).click()
+    assert page.get_by_role("heading", level=1).inner_text() == second.title
+
+
+def test_start_page_without_events(page, transactional_db):
+    page.goto("/")
+    assert page.locator("main p").inner_text() == "Derzeit sind keine Veranstaltungen geplant."
+    assert axe_violations(page) == []
+
+
+def test_not_found_page_is_translated_and_accessible(new_page, transactional_db):
+    page = new_page(expect_http_errors=True)
+    response = page.goto("/events/gibt-es-nicht/")
+    assert response.status == 404
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.title() == "Seite nicht gefunden – koki"
+    assert page.get_by_role("heading", level=1).inner_text() == "Seite nicht gefunden"
+    assert page.get_by_role("navigation", name="Sprache").is_visible()
+    assert axe_violations(page) == []
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, demo_event):
+    page.goto(DEMO_URL)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == "Zum Inhalt springen"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scale"),
+    [pytest.param(PHONE, 2, id="375px"), pytest.param(ZOOM_200, 2, id="1280px-at-200%")],
+)
+def test_no_sideways_scrolling_on_a_phone_or_at_200_percent_zoom(
+    new_page, demo_event, viewport, scale
+):
+    EventFactory(title="Zweite Veranstaltung")  # so that "/" shows the list
+    page = new_page(viewport=viewport, scale=scale, expect_http_errors=True)
+    for path in [DEMO_URL, "/", "/events/gibt-es-nicht/", f"{DEMO_URL}privacy/"]:
+        page.goto(path)
+        assert (path, horizontal_overflow(page)) == (path, 0)
+        # Nothing is cut off either: every text block fits inside the viewport.
+        too_wide = page.evaluate(
+            """(width) => [...document.querySelectorAll('h1, h2, h3, .btn, dd, p, li')]
+                   .filter(e => e.getBoundingClientRect().right > width + 0.5)
+                   .map(e => e.textContent.trim().slice(0, 40))""",
+            viewport["width"],
+        )
+        assert (path, too_wide) == (path, [])
