@@ -11,18 +11,11 @@ from registrations.models import Registration
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import (
     bulk_registrations,
-    make_organiser,
     make_staff_outside_group,
 )
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/registrations/registration/"
-
-
-@pytest.fixture
-def organiser_client(client):
-    client.force_login(make_organiser())
-    return client
 
 
 @pytest.fixture

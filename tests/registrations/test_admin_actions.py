@@ -10,21 +10,10 @@ from django.utils import timezone
 
 from registrations.models import Registration
 from tests.factories import RegistrationFactory, RoomFactory
-from tests.registrations.admin_helpers import make_organiser, occupancy_rows
+from tests.registrations.admin_helpers import occupancy_rows
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/registrations/registration/"
-
-
-@pytest.fixture
-def organiser(db):
-    return make_organiser()
-
-
-@pytest.fixture
-def organiser_client(client, organiser):
-    client.force_login(organiser)
-    return client
 
 
 @pytest.fixture

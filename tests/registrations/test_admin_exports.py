@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from registrations.models import Registration
 from tests.factories import RegistrationFactory, RoomFactory
-from tests.registrations.admin_helpers import bulk_registrations, make_organiser
+from tests.registrations.admin_helpers import bulk_registrations
 
 pytestmark = pytest.mark.django_db
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -28,12 +28,6 @@ HEADER = [
     "Angemeldet am",
     "Teilgenommen",
 ]
-
-
-@pytest.fixture
-def organiser_client(client):
-    client.force_login(make_organiser())
-    return client
 
 
 @pytest.fixture

@@ -14,23 +14,11 @@ from registrations.models import Mailing, MailingRecipient
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import (
     bulk_registrations,
-    make_organiser,
     make_staff_outside_group,
 )
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/registrations/mailing/add/"
-
-
-@pytest.fixture
-def organiser(db):
-    return make_organiser()
-
-
-@pytest.fixture
-def organiser_client(client, organiser):
-    client.force_login(organiser)
-    return client
 
 
 @pytest.fixture

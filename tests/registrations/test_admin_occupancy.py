@@ -14,17 +14,10 @@ from tests.factories import RegistrationFactory, RoomFactory, future_day
 from tests.registrations.admin_helpers import (
     bulk_registrations,
     form_data,
-    make_organiser,
     occupancy_rows,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def organiser_client(client):
-    client.force_login(make_organiser())
-    return client
 
 
 @pytest.fixture
