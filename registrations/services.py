@@ -62,17 +62,22 @@ def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime)
         registration.expires_at = None
 
 
-def _promote_locked(room: Room, now: dt.datetime) -> list[Registration]:
-    """Fill free seats of a locked room from its waiting list, first come first served."""
-    free = room.capacity - _seats_taken(room, now)
+def _promote_locked(room: Room, now: dt.datetime) -> tuple[list[Registration], int]:
+    """Fill free seats of a locked room from its waiting list, first come first served.
+
+    Returns the promoted registrations and the seats taken afterwards, so callers that go on to
+    place someone need not count again.
+    """
+    taken = _seats_taken(room, now)
+    free = room.capacity - taken
     if free <= 0:
-        return []
+        return [], taken
     promoted = list(Registration.objects.filter(room=room).waiting()[:free])
     for registration in promoted:
         _hold_or_confirm(registration, room.event, now)
         registration.save(update_fields=["status", "expires_at", "waiting_since", "updated_at"])
         emails.queue(registration, "promoted")
-    return promoted
+    return promoted, taken + len(promoted)
 
 
 def _check_window(event: Event, now: dt.datetime) -> None:
@@ -85,10 +90,12 @@ def _check_window(event: Event, now: dt.datetime) -> None:
         raise RegistrationError(_("This event is over."), code="closed")
 
 
-def _place(registration: Registration, room: Room, *, join_waitlist: bool, now) -> None:
+def _place(
+    registration: Registration, room: Room, *, seats_taken: int, join_waitlist: bool, now
+) -> None:
     """Put a registration into a locked room: a seat if one is free, else its waiting list."""
     registration.room = room
-    if _seats_taken(room, now) < room.capacity:
+    if seats_taken < room.capacity:
         _hold_or_confirm(registration, room.event, now)
         return
     if not join_waitlist:
@@ -140,7 +147,7 @@ def registration_create(
 
     with transaction.atomic():
         room = _lock_room(room.pk)
-        _promote_locked(room, now)
+        _promoted, seats_taken = _promote_locked(room, now)
         registration = Registration(
             event=event,
             first_name=first_name,
@@ -152,7 +159,7 @@ def registration_create(
             consent_at=now,
             privacy_notice_version=event.privacy_notice_version,
         )
-        _place(registration, room, join_waitlist=join_waitlist, now=now)
+        _place(registration, room, seats_taken=seats_taken, join_waitlist=join_waitlist, now=now)
         try:
             with transaction.atomic():
                 registration.save()
@@ -186,8 +193,8 @@ def registration_confirm(*, registration: Registration, now=None) -> Registratio
                 registration.status = Registration.Status.CONFIRMED
                 registration.expires_at = None
             else:
-                _promote_locked(room, now)
-                if _seats_taken(room, now) < room.capacity:
+                _promoted, seats_taken = _promote_locked(room, now)
+                if seats_taken < room.capacity:
                     registration.status = Registration.Status.CONFIRMED
                     registration.expires_at = None
         registration.save()
@@ -229,8 +236,14 @@ def registration_change_room(
         rooms = {pk: _lock_room(pk) for pk in sorted({registration.room_id, room.pk})}
         old_room, new_room = rooms[registration.room_id], rooms[room.pk]
         registration.refresh_from_db()
-        _promote_locked(new_room, now)
-        _place(registration, new_room, join_waitlist=join_waitlist, now=now)
+        _promoted, seats_taken = _promote_locked(new_room, now)
+        _place(
+            registration,
+            new_room,
+            seats_taken=seats_taken,
+            join_waitlist=join_waitlist,
+            now=now,
+        )
         registration.save()
         if old_room.pk != new_room.pk:
             _promote_locked(old_room, now)
@@ -262,7 +275,8 @@ def waitlist_promote(*, room: Room, now=None) -> list[Registration]:
     now = _now(now)
     with transaction.atomic():
         locked = _lock_room(room.pk)
-        return _promote_locked(locked, now)
+        promoted, _seats_taken_now = _promote_locked(locked, now)
+        return promoted
 
 
 def registration_send_link(*, event: Event, email: str) -> None:
