@@ -135,10 +135,6 @@ class Event(models.Model):
             return "closed"
         return "open"
 
-    @property
-    def is_registration_open(self) -> bool:
-        return self.registration_state() == "open"
-
     def local_span(self) -> str:
         """The date and time span in the event's own zone, formatted for the active language."""
         start = timezone.localtime(self.starts_at, self.tzinfo)

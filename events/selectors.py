@@ -58,10 +58,6 @@ class Programme:
     rooms: list[Room]
     speakers: list[Speaker]
 
-    @property
-    def plenary_items(self) -> list[AgendaItem]:
-        return [item for item in self.items if item.room_id is None]
-
     def items_for_room(self, room: Room) -> list[AgendaItem]:
         return [item for item in self.items if item.room_id in (None, room.pk)]
 

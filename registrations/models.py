@@ -113,12 +113,6 @@ class Registration(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
-    def holds_seat(self, now=None) -> bool:
-        now = now or timezone.now()
-        if self.status == self.Status.CONFIRMED:
-            return True
-        return self.status == self.Status.PENDING and self.expires_at and self.expires_at > now
-
 
 class Mailing(models.Model):
     """A message from the organisers to the attendees of an event or of one room."""
