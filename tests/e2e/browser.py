@@ -1,4 +1,19 @@
-"""Helpers for the browser tests: axe-core scans and layout checks."""
+"""Helpers for the browser tests (and docs/screenshots.py): Chromium, axe-core, layout checks."""
+
+import os
+
+# Debian's Chromium, never a downloaded one; the flags keep it off this machine's closed network.
+CHROMIUM = os.environ.get("KOKI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DESKTOP = {"width": 1280, "height": 900}

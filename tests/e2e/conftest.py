@@ -9,22 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import DESKTOP
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 
 # Serve on 127.0.0.1 only (not "localhost", which may resolve to ::1 first).
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-CHROMIUM = os.environ.get("KOKI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.hookimpl(trylast=True)
