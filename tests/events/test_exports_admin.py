@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import icalendar
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from events.models import AgendaItem, Event, Room, Speaker
@@ -103,6 +104,11 @@ def pdf_text(client, slug: str, tmp_path) -> str:
 def test_agenda_item_admin_edit_reaches_pdf_and_ical_and_raises_sequence(
     organiser_client, client, demo_event, tmp_path, renders, poppler
 ):
+    # LAST-MODIFIED has whole seconds: date the item back a minute, so that an edit in the same
+    # second as the demo load must still move it forward.
+    AgendaItem.objects.filter(event=demo_event).update(
+        updated_at=F("updated_at") - dt.timedelta(minutes=1)
+    )
     item = AgendaItem.objects.get(event=demo_event, title="Networking")
     before_pdf = pdf_text(client, "koki-abschluss", tmp_path)
     before = feed_events(client, "koki-abschluss")["Networking"]
