@@ -1,6 +1,7 @@
 """The mails a registration sends, rendered in the language the person registered in."""
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.exports.ical import personal_cancellation, personal_invitation
 from registrations.models import Registration
-from registrations.tasks import send_mail_task
+from registrations.tasks import send_registration_mail_task
 
 SUBJECTS = {
     "received": _("Your registration: %(event)s"),
@@ -70,7 +71,26 @@ def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]
     return {}
 
 
+def build(registration: Registration, kind: str) -> EmailMultiAlternatives:
+    """The whole mail: plain text, HTML and, where the state calls for one, a calendar part."""
+    content = render(registration, kind)
+    message = EmailMultiAlternatives(
+        subject=content["subject"], body=content["text"], to=[registration.email]
+    )
+    message.attach_alternative(content["html"], "text/html")
+    if attachment := calendar_attachment(registration, kind):
+        message.attach(
+            "invite.ics",
+            attachment["ics"],
+            f"text/calendar; method={attachment['ics_method']}; charset=utf-8",
+        )
+    return message
+
+
 def queue(registration: Registration, kind: str) -> None:
-    """Queue one mail to the registration's address (sent by the task backend)."""
-    message = render(registration, kind) | calendar_attachment(registration, kind)
-    send_mail_task.enqueue(to=registration.email, **message)
+    """Queue one mail to the registration's address; the task renders and sends it.
+
+    Queued inside the caller's transaction (database backend): the mail goes out only if the
+    change that caused it is committed.
+    """
+    send_registration_mail_task.enqueue(registration_id=registration.pk, kind=kind)

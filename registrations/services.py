@@ -7,14 +7,16 @@ locked, people waiting for it are promoted first, so nobody jumps the queue.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
 from registrations import emails, tasks
-from registrations.models import Registration
+from registrations.models import Registration, RegistrationQuerySet
 
 
 class RegistrationError(Exception):
@@ -42,12 +44,22 @@ def _lock_room(room_id: int) -> Room:
     return Room.objects.select_related("event").select_for_update(of=("self",)).get(pk=room_id)
 
 
-def _seats_taken(room: Room, now: dt.datetime) -> int:
-    return Registration.objects.filter(room=room).holding_seat(now).count()
+@dataclass
+class Occupancy:
+    """A locked room's seats taken and waiting-list places taken."""
+
+    taken: int
+    waiting: int
 
 
-def _waiting_count(room: Room) -> int:
-    return Registration.objects.filter(room=room, status=Registration.Status.WAITING).count()
+def _occupancy(room: Room, now: dt.datetime) -> Occupancy:
+    """Both counts in one query."""
+    waiting = Q(status=Registration.Status.WAITING)
+    counts = Registration.objects.filter(room=room).aggregate(
+        taken=Count("pk", filter=RegistrationQuerySet.holding_seat_q(now)),
+        waiting=Count("pk", filter=waiting),
+    )
+    return Occupancy(taken=counts["taken"], waiting=counts["waiting"])
 
 
 def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime) -> None:
@@ -62,22 +74,24 @@ def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime)
         registration.expires_at = None
 
 
-def _promote_locked(room: Room, now: dt.datetime) -> tuple[list[Registration], int]:
+def _promote_locked(room: Room, now: dt.datetime) -> tuple[list[Registration], Occupancy]:
     """Fill free seats of a locked room from its waiting list, first come first served.
 
-    Returns the promoted registrations and the seats taken afterwards, so callers that go on to
-    place someone need not count again.
+    Returns the promoted registrations and the room's occupancy afterwards, so callers that go
+    on to place someone need not count again.
     """
-    taken = _seats_taken(room, now)
-    free = room.capacity - taken
-    if free <= 0:
-        return [], taken
+    occupancy = _occupancy(room, now)
+    free = room.capacity - occupancy.taken
+    if free <= 0 or occupancy.waiting == 0:
+        return [], occupancy
     promoted = list(Registration.objects.filter(room=room).waiting()[:free])
     for registration in promoted:
         _hold_or_confirm(registration, room.event, now)
         registration.save(update_fields=["status", "expires_at", "waiting_since", "updated_at"])
         emails.queue(registration, "promoted")
-    return promoted, taken + len(promoted)
+    occupancy.taken += len(promoted)
+    occupancy.waiting -= len(promoted)
+    return promoted, occupancy
 
 
 def _check_window(event: Event, now: dt.datetime) -> None:
@@ -91,11 +105,11 @@ def _check_window(event: Event, now: dt.datetime) -> None:
 
 
 def _place(
-    registration: Registration, room: Room, *, seats_taken: int, join_waitlist: bool, now
+    registration: Registration, room: Room, *, occupancy: Occupancy, join_waitlist: bool, now
 ) -> None:
     """Put a registration into a locked room: a seat if one is free, else its waiting list."""
     registration.room = room
-    if seats_taken < room.capacity:
+    if occupancy.taken < room.capacity:
         _hold_or_confirm(registration, room.event, now)
         return
     if not join_waitlist:
@@ -104,7 +118,7 @@ def _place(
             % {"room": room.number},
             code="full",
         )
-    if _waiting_count(room) >= room.waiting_list_size:
+    if occupancy.waiting >= room.waiting_list_size:
         raise RegistrationError(
             _("Room %(room)s and its waiting list are full. Please choose another room.")
             % {"room": room.number},
@@ -145,30 +159,31 @@ def registration_create(
     if existing is not None:
         raise AlreadyRegistered(existing)
 
-    with transaction.atomic():
-        room = _lock_room(room.pk)
-        _promoted, seats_taken = _promote_locked(room, now)
-        registration = Registration(
-            event=event,
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            organisation=organisation,
-            job_role=job_role,
-            language=language,
-            consent_at=now,
-            privacy_notice_version=event.privacy_notice_version,
-        )
-        _place(registration, room, seats_taken=seats_taken, join_waitlist=join_waitlist, now=now)
-        try:
-            with transaction.atomic():
-                registration.save()
-        except IntegrityError as error:
-            existing = Registration.objects.active().filter(event=event, email__iexact=email)
-            if existing.exists():
-                raise AlreadyRegistered(existing.get()) from error
-            raise
-        emails.queue(registration, "received")
+    try:
+        with transaction.atomic():
+            room = _lock_room(room.pk)
+            _promoted, occupancy = _promote_locked(room, now)
+            registration = Registration(
+                event=event,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                organisation=organisation,
+                job_role=job_role,
+                language=language,
+                consent_at=now,
+                privacy_notice_version=event.privacy_notice_version,
+            )
+            _place(registration, room, occupancy=occupancy, join_waitlist=join_waitlist, now=now)
+            registration.save()
+            emails.queue(registration, "received")
+    except IntegrityError as error:
+        # The same address, registered by a concurrent request since the check above: the
+        # whole transaction is rolled back (also any promotion: the next write repeats it).
+        existing = Registration.objects.active().filter(event=event, email__iexact=email).first()
+        if existing is not None:
+            raise AlreadyRegistered(existing) from error
+        raise
     return registration
 
 
@@ -193,8 +208,8 @@ def registration_confirm(*, registration: Registration, now=None) -> Registratio
                 registration.status = Registration.Status.CONFIRMED
                 registration.expires_at = None
             else:
-                _promoted, seats_taken = _promote_locked(room, now)
-                if seats_taken < room.capacity:
+                _promoted, occupancy = _promote_locked(room, now)
+                if occupancy.taken < room.capacity:
                     registration.status = Registration.Status.CONFIRMED
                     registration.expires_at = None
         registration.save()
@@ -236,11 +251,11 @@ def registration_change_room(
         rooms = {pk: _lock_room(pk) for pk in sorted({registration.room_id, room.pk})}
         old_room, new_room = rooms[registration.room_id], rooms[room.pk]
         registration.refresh_from_db()
-        _promoted, seats_taken = _promote_locked(new_room, now)
+        _promoted, occupancy = _promote_locked(new_room, now)
         _place(
             registration,
             new_room,
-            seats_taken=seats_taken,
+            occupancy=occupancy,
             join_waitlist=join_waitlist,
             now=now,
         )
@@ -275,7 +290,7 @@ def waitlist_promote(*, room: Room, now=None) -> list[Registration]:
     now = _now(now)
     with transaction.atomic():
         locked = _lock_room(room.pk)
-        promoted, _seats_taken_now = _promote_locked(locked, now)
+        promoted, _occupancy = _promote_locked(locked, now)
         return promoted
 
 

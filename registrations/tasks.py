@@ -8,7 +8,8 @@ delay, so the registration that queued it is never lost or slowed down.
 import datetime as dt
 import logging
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.cache import cache
+from django.db import transaction
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
@@ -18,21 +19,26 @@ MAX_ATTEMPTS = 8  # about 4 hours of retries: 1, 2, 4, … 128 minutes
 
 
 @task()
-def send_mail_task(
-    *,
-    to: str,
-    subject: str,
-    text: str,
-    html: str = "",
-    ics: str = "",
-    ics_method: str = "REQUEST",
-    attempt: int = 1,
-) -> None:
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    if html:
-        message.attach_alternative(html, "text/html")
-    if ics:
-        message.attach("invite.ics", ics, f"text/calendar; method={ics_method}; charset=utf-8")
+def send_registration_mail_task(*, registration_id: int, kind: str, attempt: int = 1) -> bool:
+    """Render one registration mail from the registration as it is now, and send it.
+
+    The queue holds only the registration's id and the kind of mail: no name, no address, no
+    secret link waits in the task table, and rendering costs the worker's time, not the
+    request's (a registration rush stays fast). A mail whose news is out of date by the time
+    it is sent (the registration was deleted, anonymised or cancelled since) is not sent.
+    Returns whether a mail went out.
+    """
+    from registrations import emails
+    from registrations.models import Registration
+
+    registration = (
+        Registration.objects.select_related("event", "room").filter(pk=registration_id).first()
+    )
+    if registration is None or registration.anonymised_at is not None:
+        return False
+    if registration.status == Registration.Status.CANCELLED and kind != "cancelled":
+        return False
+    message = emails.build(registration, kind)
     try:
         message.send()
     except Exception as error:
@@ -41,15 +47,11 @@ def send_mail_task(
         if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
             raise
         delay = dt.timedelta(minutes=2 ** (attempt - 1))
-        send_mail_task.using(run_after=timezone.now() + delay).enqueue(
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            ics=ics,
-            ics_method=ics_method,
-            attempt=attempt + 1,
+        send_registration_mail_task.using(run_after=timezone.now() + delay).enqueue(
+            registration_id=registration_id, kind=kind, attempt=attempt + 1
         )
+        return False
+    return True
 
 
 @task()
@@ -64,11 +66,29 @@ def promote_waiting_list_task(*, room_id: int) -> int:
     return len(waitlist_promote(room=room))
 
 
+def expiry_run_after(expires_at: dt.datetime) -> dt.datetime:
+    """When the promotion for a hold runs: the next whole minute at or after it expires."""
+    whole_minute = expires_at.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == expires_at else whole_minute + dt.timedelta(minutes=1)
+
+
 def schedule_hold_expiry(*, room_id: int, expires_at: dt.datetime) -> None:
     """Promote the waiting list when a hold runs out, where the backend can defer tasks.
+
+    One promotion per room and minute serves every hold of that room expiring within the
+    minute (a rush gives out dozens a second): a seat moves on at most a minute after its hold
+    ran out. The cache remembers a scheduled promotion only once its transaction committed, so
+    a rolled-back one is never relied on; a lost cache entry costs a second task, nothing more.
 
     Without a deferring backend (development) the waiting list moves up the next time
     anyone registers for, confirms in or leaves the room.
     """
-    if default_task_backend.supports_defer:
-        promote_waiting_list_task.using(run_after=expires_at).enqueue(room_id=room_id)
+    if not default_task_backend.supports_defer:
+        return
+    run_after = expiry_run_after(expires_at)
+    key = f"koki:hold-expiry:{room_id}:{run_after:%Y%m%d%H%M}"
+    if cache.get(key) is not None:
+        return
+    promote_waiting_list_task.using(run_after=run_after).enqueue(room_id=room_id)
+    seconds = max(int((run_after - timezone.now()).total_seconds()) + 60, 60)
+    transaction.on_commit(lambda: cache.set(key, True, seconds))

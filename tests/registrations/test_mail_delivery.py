@@ -1,5 +1,7 @@
 """A slow or failing mail server never fails a registration: the mail goes out later."""
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
@@ -8,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from registrations import services
 from registrations.models import Registration
+from registrations.tasks import expiry_run_after
 from tests.factories import EventFactory, RoomFactory
 from tests.registrations.test_views import form_data, register_url
 
@@ -22,7 +25,7 @@ SMTP_DOWN = {
         "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
     }
 }
-MAIL_TASK = "registrations.tasks.send_mail_task"
+MAIL_TASK = "registrations.tasks.send_registration_mail_task"
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
@@ -67,7 +70,11 @@ def test_worker_down_registration_still_succeeds(client, settings):
     assert Registration.objects.count() == 1
     queued = DBTaskResult.objects.ready().get()
     assert queued.task_path == MAIL_TASK
-    assert queued.args_kwargs["kwargs"]["to"] == "erika@example.org"
+    # The queue holds no personal data: the task renders the mail when it runs.
+    assert queued.args_kwargs == {
+        "args": [],
+        "kwargs": {"registration_id": Registration.objects.get().pk, "kind": "received"},
+    }
 
 
 def test_expired_hold_promotes_the_waiting_list_through_the_worker(settings):
@@ -91,7 +98,8 @@ def test_expired_hold_promotes_the_waiting_list_through_the_worker(settings):
         join_waitlist=True,
     )
     expiry = DBTaskResult.objects.get(task_path="registrations.tasks.promote_waiting_list_task")
-    assert expiry.run_after == held.expires_at
+    assert expiry.run_after == expiry_run_after(held.expires_at)
+    assert dt.timedelta(0) <= expiry.run_after - held.expires_at < dt.timedelta(minutes=1)
     run_worker()  # not due yet: nothing happens
     waiting.refresh_from_db()
     assert waiting.status == Registration.Status.WAITING
@@ -102,3 +110,83 @@ def test_expired_hold_promotes_the_waiting_list_through_the_worker(settings):
     waiting.refresh_from_db()
     assert waiting.status == Registration.Status.PENDING
     assert waiting.expires_at > timezone.now()
+
+
+def register(room, email="erika@example.org", **kwargs):
+    return services.registration_create(
+        event=room.event,
+        room=room,
+        first_name="Erika",
+        last_name="Mustermann",
+        email=email,
+        consent=True,
+        **kwargs,
+    )
+
+
+def test_the_worker_renders_the_registration_as_it_is_when_it_sends(settings):
+    settings.TASKS = DATABASE_TASKS
+    settings.MAILERS = LOCMEM
+    room = RoomFactory(number=3, capacity=5)
+    registration = register(room)
+    Registration.objects.filter(pk=registration.pk).update(first_name="Erika Maria")
+
+    run_worker()
+
+    assert [m.to for m in mail.outbox] == [["erika@example.org"]]
+    assert mail.outbox[0].body.startswith("Guten Tag Erika Maria Mustermann,")
+    assert f"/r/{registration.token}/confirm/" in mail.outbox[0].body
+    assert DBTaskResult.objects.get(task_path=MAIL_TASK).status == "SUCCESSFUL"
+
+
+def test_a_mail_outdated_before_it_is_sent_stays_unsent(settings):
+    settings.TASKS = DATABASE_TASKS
+    settings.MAILERS = LOCMEM
+    room = RoomFactory(capacity=5)
+    cancelled = register(room, email="cancelled@example.org")
+    services.registration_cancel(registration=cancelled)
+    deleted = register(room, email="deleted@example.org")
+    services.registration_delete(registration=deleted)
+
+    run_worker()
+
+    # Of the three mails queued (two "received", one "cancelled"; a deletion sends none), the
+    # cancelled person gets only the cancellation, the deleted person nothing.
+    assert [(m.to, m.subject.split(":")[0]) for m in mail.outbox] == [
+        (["cancelled@example.org"], "Anmeldung storniert")
+    ]
+    assert DBTaskResult.objects.filter(task_path=MAIL_TASK).count() == 3
+
+
+EXPIRY_TASK = "registrations.tasks.promote_waiting_list_task"
+
+
+def test_one_promotion_per_room_and_minute_serves_all_its_expiring_holds(settings):
+    settings.TASKS = DATABASE_TASKS
+    event = EventFactory(double_opt_in=True)
+    first, second = RoomFactory(event=event, number=1), RoomFactory(event=event, number=2)
+    start = timezone.now().replace(second=10, microsecond=0)
+
+    register(first, email="a@example.org", now=start)
+    register(first, email="b@example.org", now=start + dt.timedelta(seconds=30))
+    register(second, email="c@example.org", now=start + dt.timedelta(seconds=40))
+    register(first, email="d@example.org", now=start + dt.timedelta(seconds=60))
+
+    scheduled = sorted(
+        (task.args_kwargs["kwargs"]["room_id"], task.run_after)
+        for task in DBTaskResult.objects.filter(task_path=EXPIRY_TASK)
+    )
+    hold = dt.timedelta(minutes=event.hold_minutes)
+    minute = start.replace(second=0) + hold + dt.timedelta(minutes=1)
+    assert scheduled == [
+        (first.pk, minute),
+        (first.pk, minute + dt.timedelta(minutes=1)),
+        (second.pk, minute),
+    ]
+
+
+def test_expiry_runs_on_the_next_whole_minute():
+    at = timezone.now().replace(hour=10, minute=5, second=0, microsecond=0)
+    assert expiry_run_after(at) == at
+    assert expiry_run_after(at + dt.timedelta(microseconds=1)) == at + dt.timedelta(minutes=1)
+    assert expiry_run_after(at + dt.timedelta(seconds=59)) == at + dt.timedelta(minutes=1)
