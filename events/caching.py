@@ -67,15 +67,9 @@ class EventPage:
 _event_pk_hints: dict[str, int] = {}
 
 
-def event_page(*, slug: str, language: str, host: str) -> EventPage:
-    """The published event named `slug` (404 otherwise) and its page's cache key.
-
-    A warm cache answers with one read and no query: the generation, the event and its seats
-    left. Entries of an older generation are ignored.
-    """
-    hint = _event_pk_hints.get(slug)
-    keys = [GENERATION_KEY, _event_key(slug)] + ([_seats_key(hint)] if hint else [])
-    found = cache.get_many(keys)
+def _event_lookup(slug: str, extra_keys: list[str]) -> tuple[Event, str, dict]:
+    """The published event, the current generation and whatever else `extra_keys` found."""
+    found = cache.get_many([GENERATION_KEY, _event_key(slug), *extra_keys])
     current = found.get(GENERATION_KEY) or _new_generation()
     cached = found.get(_event_key(slug))
     if cached is not None and cached[0] == current:
@@ -84,6 +78,32 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
         event = event_get_public(slug=slug)
         cache.set(_event_key(slug), (current, event), EVENT_SECONDS)
     _event_pk_hints[slug] = event.pk
+    return event, current, found
+
+
+def published_event(*, slug: str) -> tuple[Event, str]:
+    """The published event named `slug` (404 otherwise) and the current generation.
+
+    A warm cache answers with one read and no query; the event is never older than its last
+    `save()` (the generation changes then).
+    """
+    event, generation, _found = _event_lookup(slug, [])
+    return event, generation
+
+
+def page_key(*parts) -> str:
+    """A cache key naming everything a page shows (pass them all as `parts`)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def event_page(*, slug: str, language: str, host: str) -> EventPage:
+    """The published event named `slug` (404 otherwise) and its page's cache key.
+
+    A warm cache answers with one read and no query: the generation, the event and its seats
+    left. Entries of an older generation are ignored.
+    """
+    hint = _event_pk_hints.get(slug)
+    event, current, found = _event_lookup(slug, [_seats_key(hint)] if hint else [])
 
     seats_key = _seats_key(event.pk)
     cached = found.get(seats_key) if event.pk == hint else cache.get(seats_key)
@@ -97,13 +117,17 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
         cache.set(seats_key, (current, seats), SEATS_SECONDS)
 
     parts = [event.pk, current, sorted(seats.items()), event.registration_state(), language, host]
-    return EventPage(event=event, key=hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
+    return EventPage(event=event, key=page_key(*parts))
 
 
 # --- The whole page -------------------------------------------------------------------------
 # The article is the costly part, but base.html (language switcher, CSRF token) costs as much
 # again. A visitor without messages, login or query string gets the whole page from the cache,
 # with a fresh CSRF token put in place of the stored one.
+#
+# A page may also have *holes*: placeholders rendered in place of what changes too often to be
+# part of the key (the register form's seats left per room). The stored page keeps them; each
+# response fills them with `holes`, a mapping of placeholder to (escaped) HTML.
 
 CSRF_PLACEHOLDER = "\x00koki-csrf-token\x00"
 CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
@@ -138,7 +162,15 @@ def _remember(key: str, html: str, seconds: int) -> None:
             _local_pages.popitem(last=False)
 
 
-def cached_page(*, request: HttpRequest, page: EventPage) -> HttpResponse | None:
+def _fill(html: str, holes: dict[str, str] | None) -> str:
+    for placeholder, value in (holes or {}).items():
+        html = html.replace(placeholder, value)
+    return html
+
+
+def cached_page(
+    *, request: HttpRequest, page: EventPage, holes: dict[str, str] | None = None
+) -> HttpResponse | None:
     key = _page_key(page.key, request.path)
     expires, html = _local_pages.get(key, (0.0, None))
     if expires < time.monotonic():  # not here, or older than the shared entry would be
@@ -146,14 +178,24 @@ def cached_page(*, request: HttpRequest, page: EventPage) -> HttpResponse | None
         if html is None:
             return None
         _remember(key, html, page.seconds)
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return HttpResponse(_fill(html.replace(CSRF_PLACEHOLDER, get_token(request)), holes))
 
 
-def store_page(*, request: HttpRequest, page: EventPage, response: HttpResponse) -> None:
-    """Keep a rendered page, its CSRF tokens replaced by the placeholder (called after render)."""
+def store_page(
+    *,
+    request: HttpRequest,
+    page: EventPage,
+    response: HttpResponse,
+    holes: dict[str, str] | None = None,
+) -> None:
+    """Keep a rendered page, its CSRF tokens replaced by the placeholder, its holes open
+    (called after render); the response itself goes out with its holes filled."""
+    html = response.content.decode()
+    if holes:
+        response.content = _fill(html, holes)
     if response.status_code != 200 or "nonce-" in response.get("Content-Security-Policy", ""):
         return  # a per-request nonce would be wrong for the next visitor
-    html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", response.content.decode())
+    html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", html)
     key = _page_key(page.key, request.path)
     cache.set(key, html, page.seconds)
     _remember(key, html, page.seconds)

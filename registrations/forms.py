@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -31,23 +32,33 @@ class CachedChoiceIterator(forms.models.ModelChoiceIterator):
             yield self.choice(obj)
 
 
+def seats_text(room: Room) -> str:
+    """What a room offers, for its radio label: seats left, a waiting list, or nothing."""
+    left = room.capacity - room.seats_taken
+    if left > 0:
+        return ngettext("%(count)s seat left", "%(count)s seats left", left) % {"count": left}
+    if room.waiting_count < room.waiting_list_size:
+        return ngettext(
+            "full – waiting list (%(count)s person waiting)",
+            "full – waiting list (%(count)s people waiting)",
+            room.waiting_count,
+        ) % {"count": room.waiting_count}
+    return str(_("full, waiting list full"))
+
+
+def seats_placeholder(room_pk: int) -> str:
+    """Rendered instead of a room's seats when the page is cached (events/caching.py holes)."""
+    return f"\x00koki-seats-{room_pk}\x00"
+
+
 class RoomChoiceField(forms.ModelChoiceField):
     """Radio choices that show each room's topic and how many seats are left."""
 
     iterator = CachedChoiceIterator
+    seat_placeholders = False  # see seats_placeholder()
 
     def label_from_instance(self, room: Room) -> str:
-        left = room.capacity - room.seats_taken
-        if left > 0:
-            seats = ngettext("%(count)s seat left", "%(count)s seats left", left) % {"count": left}
-        elif room.waiting_count < room.waiting_list_size:
-            seats = ngettext(
-                "full – waiting list (%(count)s person waiting)",
-                "full – waiting list (%(count)s people waiting)",
-                room.waiting_count,
-            ) % {"count": room.waiting_count}
-        else:
-            seats = _("full, waiting list full")
+        seats = seats_placeholder(room.pk) if self.seat_placeholders else seats_text(room)
         return format_html(
             '<span class="room-choice-name">{}</span> <span class="room-choice-topic">{}</span> '
             '<span class="room-choice-seats">({})</span>',
@@ -85,14 +96,25 @@ def email_field(**kwargs) -> forms.EmailField:
 
 
 class RoomChoiceMixin:
-    def init_rooms(self, event: Event) -> None:
-        self.fields["room"].queryset = rooms_with_occupancy(event=event)
+    def init_rooms(self, event: Event, *, occupancy: bool = True) -> None:
+        """The room choices: with their occupancy to show them, or plain to check a choice."""
+        self.rooms_event = event
+        self.fields["room"].queryset = (
+            rooms_with_occupancy(event=event) if occupancy else event.rooms.order_by("number")
+        )
+        self.rooms_have_occupancy = occupancy
 
     @property
     def rooms(self) -> list[Room]:
-        """The rooms as loaded for the choices (one query, shared with the radio buttons)."""
-        queryset = self.fields["room"].queryset
-        return list(queryset)  # fills the queryset's cache, which CachedChoiceIterator reuses
+        """The rooms with their occupancy as shown in the choices (one query, shared with the
+        radio buttons: CachedChoiceIterator reuses the queryset's result cache)."""
+        if not self.rooms_have_occupancy:
+            self.init_rooms(self.rooms_event)
+        return list(self.fields["room"].queryset)
+
+    def show_seat_placeholders(self) -> None:
+        """Render placeholders instead of the seats left (a cached page fills them in)."""
+        self.fields["room"].seat_placeholders = True
 
 
 class RegistrationForm(RoomChoiceMixin, forms.Form):
@@ -147,7 +169,9 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         super().__init__(**kwargs)
         self.event = event
         self.language = language
-        self.init_rooms(event)
+        # A submitted form only needs to find the chosen room; occupancy is loaded when the
+        # form is shown again (`rooms`).
+        self.init_rooms(event, occupancy=not self.is_bound)
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308
@@ -158,9 +182,12 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
             % {"url": escape(privacy_url)}
         )
 
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+    @cached_property
+    def helper(self) -> FormHelper:
+        """crispy's layout, built only when the form is shown."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.layout = Layout(
             Fieldset(
                 _("About you"), "first_name", "last_name", "email", "organisation", "job_role"
             ),
@@ -168,6 +195,7 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
             Fieldset(_("Privacy"), "consent"),
             Div("homepage", css_class="koki-hp", aria_hidden="true"),
         )
+        return helper
 
     @property
     def is_bot(self) -> bool:

@@ -7,15 +7,22 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
-from events.selectors import event_get_public
+from events import caching
 from koki.ratelimit import post_email, ratelimit, ratelimit_allows
 from registrations import selectors, services
-from registrations.forms import ChangeRoomForm, RegistrationForm, SendLinkForm
+from registrations.forms import (
+    ChangeRoomForm,
+    RegistrationForm,
+    SendLinkForm,
+    seats_placeholder,
+    seats_text,
+)
 from registrations.models import Registration
 
 # The address shown on the thank-you page travels in a signed, short-lived cookie rather than
@@ -25,10 +32,10 @@ DONE_COOKIE_SECONDS = 600
 
 
 class EventMixin:
-    """Load the published event named in the URL (404 otherwise)."""
+    """Load the published event named in the URL (404 otherwise), from the cache when warm."""
 
     def dispatch(self, request, *args, **kwargs):
-        self.event = event_get_public(slug=kwargs["slug"])
+        self.event, self.generation = caching.published_event(slug=kwargs["slug"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -44,6 +51,32 @@ class RegisterView(EventMixin, FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
+
+    def get(self, request, *args, **kwargs):
+        """The form; for most visitors a cached page with the seats left filled in.
+
+        The page is cached under everything it shows except the seats left per room, which
+        change with every registration: they are holes the cached page fills for each request
+        (events/caching.py), from the one query that counts them.
+        """
+        form = self.get_form()
+        context = self.get_context_data(form=form)
+        if not caching.whole_page_allowed(request):
+            return self.render_to_response(context)
+        parts = ["register", self.event.pk, self.generation, context["registration_state"]]
+        parts += [context["all_full"], context["rooms_full"], get_language(), request.get_host()]
+        page = caching.EventPage(event=self.event, key=caching.page_key(*parts))
+        holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in form.rooms}
+        if response := caching.cached_page(request=request, page=page, holes=holes):
+            return response
+        form.show_seat_placeholders()
+        response = self.render_to_response(context)
+        response.add_post_render_callback(
+            lambda rendered: caching.store_page(
+                request=request, page=page, response=rendered, holes=holes
+            )
+        )
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

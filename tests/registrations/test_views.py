@@ -248,6 +248,59 @@ def test_register_form_query_count_is_constant(client, django_assert_num_queries
 
 
 @pytest.mark.parametrize("n", [1, 8])
+def test_register_form_from_the_cache_costs_one_query_and_shows_seats_now(
+    client, django_assert_num_queries, n
+):
+    event = EventFactory()
+    rooms = [RoomFactory(event=event, number=number, capacity=3) for number in range(1, n + 1)]
+    first = client.get(register_url(event)).content.decode()  # renders and stores the page
+    RegistrationFactory(room=rooms[0])
+    client.cookies.clear()
+
+    # the event from the cache, the page from the cache: only the seats are counted
+    with django_assert_num_queries(1):
+        response = client.get(register_url(event))
+
+    html = response.content.decode()
+    assert response.context is None  # not rendered: the stored page with its holes filled
+    assert "\x00" not in html
+    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', first) == ["3 Plätze frei"] * n
+    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', html) == (
+        ["2 Plätze frei"] + ["3 Plätze frei"] * (n - 1)
+    )
+    assert without_csrf(html).replace("2 Plätze", "3 Plätze", 1) == without_csrf(first)
+    assert response.cookies["csrftoken"].value
+
+
+def test_register_form_from_the_cache_fills_holes_in_the_visitors_language(client, room):
+    client.get(register_url(room.event))
+    RegistrationFactory(room=room)
+    RegistrationFactory(room=room)
+    client.cookies["django_language"] = "en"
+    client.get(register_url(room.event))  # the English page is stored under its own key
+
+    english = client.get(register_url(room.event)).content.decode()
+    del client.cookies["django_language"]
+    german = client.get(register_url(room.event)).content.decode()
+
+    assert "(full – waiting list (0 people waiting))" in english
+    assert "(ausgebucht – Warteliste (0 Personen warten))" in german
+
+
+def test_submitting_the_form_costs_a_fixed_number_of_queries(
+    client, django_assert_num_queries, room, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client.get(register_url(room.event))  # the event is cached now, as in a rush
+    # the chosen room, the address not yet registered; then begin, lock the room, count its
+    # seats and waiting list at once, insert the registration, queue the hold's expiry and the
+    # mail, commit
+    with django_assert_num_queries(9):
+        response = client.post(register_url(room.event), form_data(room))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("n", [1, 8])
 def test_manage_page_query_count_is_constant(client, django_assert_num_queries, n):
     event = EventFactory()
     rooms = [RoomFactory(event=event, number=number) for number in range(1, n + 1)]
