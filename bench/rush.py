@@ -294,6 +294,10 @@ async def run_attendee(session, attendee: Attendee, config: RushConfig, result: 
         if response.status != 200:
             result.error(f"submit {response.status}", page[:200])
             return
+        if NO_FORM_MARK in page and not parse_form(page).rooms:
+            # Everything filled up meanwhile: the page says so instead of showing the form.
+            result.turned_away["the page says no registration is possible (after submitting)"] += 1
+            return
         result.rejected[first_error(page)] += 1  # the form again, with the reason
     else:
         result.turned_away[f"gave up after {config.max_tries} rejected submissions"] += 1

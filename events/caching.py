@@ -91,6 +91,27 @@ def published_event(*, slug: str) -> tuple[Event, str]:
     return event, generation
 
 
+# The rooms with their occupancy, per process and for at most a second: in a registration rush
+# every form page shows the seats left, and one count a second per process serves them all.
+# A registration saved or deleted in this process forgets them at once (`forget_seats`).
+OCCUPANCY_SECONDS = 1.0
+_occupancy: dict[int, tuple[float, str, list[Room]]] = {}  # event pk: (expires, generation, rooms)
+
+
+def room_occupancy(*, event: Event, generation: str) -> list[Room]:
+    """The event's rooms with `seats_taken` and `waiting_count`, at most a second old.
+
+    For showing them only: whoever takes a seat counts again under the room's lock.
+    """
+    now = time.monotonic()
+    expires, cached_generation, rooms = _occupancy.get(event.pk, (0.0, "", []))
+    if expires > now and cached_generation == generation:
+        return rooms
+    rooms = list(rooms_with_occupancy(event=event))
+    _occupancy[event.pk] = (now + OCCUPANCY_SECONDS, generation, rooms)
+    return rooms
+
+
 def page_key(*parts) -> str:
     """A cache key naming everything a page shows (pass them all as `parts`)."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -209,6 +230,7 @@ def forget_programme(**kwargs) -> None:
 def forget_seats(*, instance, **kwargs) -> None:
     """A registration changed: the seats of its event are counted again on the next view."""
     cache.delete(_seats_key(instance.event_id))
+    _occupancy.pop(instance.event_id, None)
 
 
 def connect_signals() -> None:

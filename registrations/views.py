@@ -44,6 +44,18 @@ class EventMixin:
         return context
 
 
+def room_fullness(rooms) -> dict[str, bool]:
+    """Whether every room is full, and whether their waiting lists are full too."""
+    return {
+        "all_full": bool(rooms)
+        and all(
+            room.seats_taken >= room.capacity and room.waiting_count >= room.waiting_list_size
+            for room in rooms
+        ),
+        "rooms_full": bool(rooms) and all(room.seats_taken >= room.capacity for room in rooms),
+    }
+
+
 @method_decorator(ratelimit("register"), name="dispatch")
 class RegisterView(EventMixin, FormView):
     template_name = "registrations/register.html"
@@ -57,20 +69,22 @@ class RegisterView(EventMixin, FormView):
 
         The page is cached under everything it shows except the seats left per room, which
         change with every registration: they are holes the cached page fills for each request
-        (events/caching.py), from the one query that counts them.
+        (events/caching.py) from the rooms' occupancy, counted at most once a second.
         """
-        form = self.get_form()
-        context = self.get_context_data(form=form)
         if not caching.whole_page_allowed(request):
-            return self.render_to_response(context)
-        parts = ["register", self.event.pk, self.generation, context["registration_state"]]
-        parts += [context["all_full"], context["rooms_full"], get_language(), request.get_host()]
+            return super().get(request, *args, **kwargs)
+        rooms = caching.room_occupancy(event=self.event, generation=self.generation)
+        fullness = room_fullness(rooms)
+        parts = ["register", self.event.pk, self.generation, self.event.registration_state()]
+        parts += [*fullness.values(), get_language(), request.get_host()]
         page = caching.EventPage(event=self.event, key=caching.page_key(*parts))
-        holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in form.rooms}
+        holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in rooms}
         if response := caching.cached_page(request=request, page=page, holes=holes):
             return response
+        form = self.get_form()
         form.show_seat_placeholders()
-        response = self.render_to_response(context)
+        # The page is stored under the key's fullness, even if the form counted anew since.
+        response = self.render_to_response(self.get_context_data(form=form) | fullness)
         response.add_post_render_callback(
             lambda rendered: caching.store_page(
                 request=request, page=page, response=rendered, holes=holes
@@ -80,16 +94,8 @@ class RegisterView(EventMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rooms = context["form"].rooms
         context["registration_state"] = self.event.registration_state()
-        context["all_full"] = bool(rooms) and all(
-            room.seats_taken >= room.capacity and room.waiting_count >= room.waiting_list_size
-            for room in rooms
-        )
-        context["rooms_full"] = bool(rooms) and all(
-            room.seats_taken >= room.capacity for room in rooms
-        )
-        return context
+        return context | room_fullness(context["form"].rooms)
 
     def post(self, request, *args, **kwargs):
         if self.event.registration_state() != "open":
