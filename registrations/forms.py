@@ -56,6 +56,21 @@ class RoomChoiceField(forms.ModelChoiceField):
 
     iterator = CachedChoiceIterator
     seat_placeholders = False  # see seats_placeholder()
+    known_rooms: dict[int, Room] | None = None  # see RegistrationForm: a choice without a query
+
+    def to_python(self, value):
+        if self.known_rooms is None:
+            return super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return self.known_rooms[int(value)]
+        except (KeyError, TypeError, ValueError):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
 
     def label_from_instance(self, room: Room) -> str:
         seats = seats_placeholder(room.pk) if self.seat_placeholders else seats_text(room)
@@ -165,13 +180,17 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *, event: Event, language: str, **kwargs):
+    def __init__(self, *, event: Event, language: str, rooms: list[Room] | None = None, **kwargs):
+        """`rooms`: the event's rooms, if the caller has them (a submitted form then finds the
+        chosen room among them without a query)."""
         super().__init__(**kwargs)
         self.event = event
         self.language = language
         # A submitted form only needs to find the chosen room; occupancy is loaded when the
         # form is shown again (`rooms`).
         self.init_rooms(event, occupancy=not self.is_bound)
+        if self.is_bound and rooms is not None:
+            self.fields["room"].known_rooms = {room.pk: room for room in rooms}
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308

@@ -18,17 +18,13 @@ def new_token() -> str:
 
 
 class RegistrationQuerySet(models.QuerySet):
-    @staticmethod
-    def holding_seat_q(now=None) -> Q:
-        """The condition for occupying a seat: confirmed, or an unexpired pending hold."""
-        now = now or timezone.now()
-        return Q(status=Registration.Status.CONFIRMED) | Q(
-            status=Registration.Status.PENDING, expires_at__gt=now
-        )
-
     def holding_seat(self, now=None):
         """Registrations that occupy a seat: confirmed ones and unexpired pending holds."""
-        return self.filter(self.holding_seat_q(now))
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Registration.Status.CONFIRMED)
+            | Q(status=Registration.Status.PENDING, expires_at__gt=now)
+        )
 
     def waiting(self):
         return self.filter(status=Registration.Status.WAITING).order_by("waiting_since", "pk")

@@ -62,7 +62,12 @@ class RegisterView(EventMixin, FormView):
     form_class = RegistrationForm
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
+        kwargs = {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
+        if self.request.method == "POST":
+            # The rooms as counted for the form pages (no query within the second): enough to
+            # check the choice, which the service then locks and counts afresh.
+            kwargs["rooms"] = caching.room_occupancy(event=self.event, generation=self.generation)
+        return kwargs
 
     def get(self, request, *args, **kwargs):
         """The form; for most visitors a cached page with the seats left filled in.

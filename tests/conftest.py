@@ -38,9 +38,13 @@ def _fast_and_isolated(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from events.caching import forget_occupancy
+
     cache.clear()
+    forget_occupancy()
     yield
     cache.clear()
+    forget_occupancy()
 
 
 def pytest_configure(config):
