@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
@@ -221,6 +222,27 @@ def store_page(
     key = _page_key(page.key, request.path)
     cache.set(key, html, page.seconds)
     _remember(key, html, page.seconds)
+
+
+def serve_page(
+    *,
+    request: HttpRequest,
+    page: EventPage,
+    render: Callable[[], HttpResponse],
+    holes: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The stored page with fresh holes, or else `render()`'s response, stored once rendered.
+
+    `render` must render any holes as their placeholders; the caller checks
+    `whole_page_allowed` first.
+    """
+    if response := cached_page(request=request, page=page, holes=holes):
+        return response
+    response = render()
+    response.add_post_render_callback(
+        lambda rendered: store_page(request=request, page=page, response=rendered, holes=holes)
+    )
+    return response
 
 
 def forget_programme(**kwargs) -> None:

@@ -39,17 +39,13 @@ class EventDetailView(DetailView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        whole_page = caching.whole_page_allowed(request)
-        if whole_page and (response := caching.cached_page(request=request, page=self.page)):
-            return response
-        response = self.render_to_response(self.get_context_data(object=self.object))
-        if whole_page:
-            response.add_post_render_callback(
-                lambda rendered: caching.store_page(
-                    request=request, page=self.page, response=rendered
-                )
-            )
-        return response
+
+        def render():
+            return self.render_to_response(self.get_context_data(object=self.object))
+
+        if not caching.whole_page_allowed(request):
+            return render()
+        return caching.serve_page(request=request, page=self.page, render=render)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -84,18 +84,14 @@ class RegisterView(EventMixin, FormView):
         parts += [*fullness.values(), get_language(), request.get_host()]
         page = caching.EventPage(event=self.event, key=caching.page_key(*parts))
         holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in rooms}
-        if response := caching.cached_page(request=request, page=page, holes=holes):
-            return response
-        form = self.get_form()
-        form.show_seat_placeholders()
-        # The page is stored under the key's fullness, even if the form counted anew since.
-        response = self.render_to_response(self.get_context_data(form=form) | fullness)
-        response.add_post_render_callback(
-            lambda rendered: caching.store_page(
-                request=request, page=page, response=rendered, holes=holes
-            )
-        )
-        return response
+
+        def render():
+            form = self.get_form()
+            form.show_seat_placeholders()
+            # Stored under the key's fullness, even if the form counted anew since.
+            return self.render_to_response(self.get_context_data(form=form) | fullness)
+
+        return caching.serve_page(request=request, page=page, render=render, holes=holes)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -139,18 +135,32 @@ class RegisterView(EventMixin, FormView):
 
 
 class RegisterDoneView(EventMixin, TemplateView):
-    template_name = "registrations/done.html"
+    """Thank you: names the address the mail went to (from a short-lived signed cookie, which
+    the page then deletes). The page is cached with the address as its hole."""
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["email"] = self.request.get_signed_cookie(
+    template_name = "registrations/done.html"
+    EMAIL_PLACEHOLDER = "\x00koki-email\x00"
+
+    def get(self, request, *args, **kwargs):
+        email = request.get_signed_cookie(
             DONE_COOKIE, default="", salt=DONE_COOKIE, max_age=DONE_COOKIE_SECONDS
         )
-        return context
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        response.delete_cookie(DONE_COOKIE, path=self.request.path)
+        if caching.whole_page_allowed(request):
+            parts = ["done", self.event.pk, self.generation, bool(email), get_language()]
+            page = caching.EventPage(
+                event=self.event, key=caching.page_key(*parts, request.get_host())
+            )
+            response = caching.serve_page(
+                request=request,
+                page=page,
+                render=lambda: self.render_to_response(
+                    self.get_context_data(email=email and self.EMAIL_PLACEHOLDER)
+                ),
+                holes={self.EMAIL_PLACEHOLDER: escape(email)},
+            )
+        else:
+            response = self.render_to_response(self.get_context_data(email=email))
+        response.delete_cookie(DONE_COOKIE, path=request.path)
         return response
 
 

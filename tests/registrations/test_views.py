@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -341,3 +342,27 @@ def test_register_writes_no_session_and_done_page_forgets_the_address(client, ro
     again = client.get(response["Location"]).content.decode()
     assert "erika@example.org" not in again
     assert "Wir haben Ihnen eine E-Mail gesendet." in again
+
+
+def test_done_page_from_the_cache_names_each_visitors_own_address(
+    client, room, django_assert_num_queries
+):
+    done = reverse("registrations:done", kwargs={"slug": room.event.slug})
+    client.post(register_url(room.event), form_data(room))
+    first = client.get(done)
+    other = Client()
+    other.post(register_url(room.event), form_data(room, email="o'brien+koki@example.org"))
+
+    with django_assert_num_queries(0):  # the event and the page from the cache
+        second = other.get(done)
+
+    assert first.context is not None  # rendered once, then stored
+    assert second.context is None
+    html = second.content.decode()
+    assert "<strong>o&#x27;brien+koki@example.org</strong>" in html
+    assert "erika" not in html
+    assert "\x00" not in html
+    assert without_csrf(html) == without_csrf(first.content).replace(
+        "erika@example.org", "o&#x27;brien+koki@example.org"
+    )
+    assert second.cookies["koki_registered"].value == ""  # deleted
