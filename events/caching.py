@@ -63,22 +63,29 @@ class EventPage:
     seconds: int = PAGE_SECONDS
 
 
-# Which event a slug names, remembered per process: lets the first cache read fetch the seats
-# too. A wrong or missing hint costs one more read, never a wrong page.
-_event_pk_hints: dict[str, int] = {}
+# The events last looked up, per process: (expires, generation, event). While its generation
+# is current, a request reads only the generation from the shared cache, not the pickled event;
+# never for longer than LOCAL_EVENT_SECONDS (a QuerySet.update() changes no generation).
+LOCAL_EVENT_SECONDS = 10.0
+_events: dict[str, tuple[float, str, Event]] = {}
 
 
 def _event_lookup(slug: str, extra_keys: list[str]) -> tuple[Event, str, dict]:
     """The published event, the current generation and whatever else `extra_keys` found."""
-    found = cache.get_many([GENERATION_KEY, _event_key(slug), *extra_keys])
+    expires, local_generation, local = _events.get(slug, (0.0, "", None))
+    local_fresh = local is not None and expires > time.monotonic()
+    keys = [GENERATION_KEY, *([] if local_fresh else [_event_key(slug)]), *extra_keys]
+    found = cache.get_many(keys)
     current = found.get(GENERATION_KEY) or _new_generation()
-    cached = found.get(_event_key(slug))
+    if local_fresh and local_generation == current:
+        return local, current, found
+    cached = cache.get(_event_key(slug)) if local_fresh else found.get(_event_key(slug))
     if cached is not None and cached[0] == current:
         event = cached[1]
     else:
         event = event_get_public(slug=slug)
         cache.set(_event_key(slug), (current, event), EVENT_SECONDS)
-    _event_pk_hints[slug] = event.pk
+    _events[slug] = (time.monotonic() + LOCAL_EVENT_SECONDS, current, event)
     return event, current, found
 
 
@@ -125,7 +132,9 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
     A warm cache answers with one read and no query: the generation, the event and its seats
     left. Entries of an older generation are ignored.
     """
-    hint = _event_pk_hints.get(slug)
+    # The event's pk as last seen here lets the same read fetch its seats too (a wrong or
+    # missing hint costs one more read, never a wrong page).
+    hint = _events[slug][2].pk if slug in _events else None
     event, current, found = _event_lookup(slug, [_seats_key(hint)] if hint else [])
 
     seats_key = _seats_key(event.pk)

@@ -39,26 +39,10 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _lock_room(room_id: int, event: Event | None = None) -> Room:
-    """The room's row, locked until the transaction ends; with its event (loaded or given)."""
-    if event is None:
-        return Room.objects.select_related("event").select_for_update(of=("self",)).get(pk=room_id)
-    room = Room.objects.select_for_update().get(pk=room_id, event=event)
-    room.event = event
-    return room
-
-
-@dataclass
-class Occupancy:
-    """A locked room's seats taken and waiting-list places taken."""
-
-    taken: int
-    waiting: int
-
-
-# The two reads every registration makes, written as SQL: the ORM spent about ten times as long
-# composing them as the database spent answering (bench/README "Performance"). Plain SQL that
-# PostgreSQL and SQLite both run; values are always parameters.
+# The three reads every registration makes, written as SQL: the ORM spent several times as long
+# composing them as the database spent answering (README "Performance"). Plain SQL that
+# PostgreSQL and SQLite both run; values are always parameters, names come from the models.
+LOCK_ROOM_SQL = "SELECT * FROM {table} WHERE id = %s"
 OCCUPANCY_SQL = """
     SELECT COUNT(*) FILTER (WHERE status = %s OR (status = %s AND expires_at > %s)),
            COUNT(*) FILTER (WHERE status = %s)
@@ -70,8 +54,29 @@ REGISTERED_SQL = """
 """
 
 
-def _sql(template: str) -> str:
-    return template.format(table=connection.ops.quote_name(Registration._meta.db_table))
+def _sql(template: str, model=Registration) -> str:
+    return template.format(table=connection.ops.quote_name(model._meta.db_table))
+
+
+def _lock_room(room_id: int, event: Event | None = None) -> Room:
+    """The room's row, locked until the transaction ends (SELECT … FOR UPDATE; SQLite has no
+    row locks and serialises writers instead); with its event, given or loaded."""
+    sql = _sql(LOCK_ROOM_SQL, Room)
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    room = next(iter(Room.objects.raw(sql, [room_id])), None)
+    if room is None or (event is not None and room.event_id != event.pk):
+        raise Room.DoesNotExist(f"No room {room_id} in this event.")
+    room.event = event if event is not None else Event.objects.get(pk=room.event_id)
+    return room
+
+
+@dataclass
+class Occupancy:
+    """A locked room's seats taken and waiting-list places taken."""
+
+    taken: int
+    waiting: int
 
 
 def _occupancy(room: Room, now: dt.datetime) -> Occupancy:
