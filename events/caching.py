@@ -103,7 +103,7 @@ def published_event(*, slug: str) -> tuple[Event, str]:
 # every form page shows the seats left, and one count a second per process serves them all.
 # Registrations do not forget it (each would, in a rush): the seats shown are up to a second
 # old, which nobody reading a form notices; whoever takes a seat is counted under the lock.
-OCCUPANCY_SECONDS = 1.0
+OCCUPANCY_SECONDS = 0.25
 _occupancy: dict[int, tuple[float, str, list[Room]]] = {}  # event pk: (expires, generation, rooms)
 
 

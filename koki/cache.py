@@ -28,3 +28,16 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def incr_window(self, key: str, timeout: int) -> int:
+        """Count one more in a counter that expires `timeout` seconds after its first count.
+
+        One round trip (INCR, then EXPIRE NX in the same pipeline) where add-then-incr takes
+        three with Django's backend (incr checks that the key exists first). For rate limits.
+        """
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return count

@@ -75,7 +75,9 @@ def hit(scope: str, identity: str, rate: Rate, *, now: float | None = None) -> V
     digest = salted_hmac("koki.ratelimit", identity, algorithm="sha256").hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}:{window}"
     timeout = rate.period + 1
-    if cache.add(key, 1, timeout):
+    if hasattr(cache, "incr_window"):  # Redis (koki.cache): one round trip
+        count = cache.incr_window(key, timeout)
+    elif cache.add(key, 1, timeout):
         count = 1
     else:
         try:

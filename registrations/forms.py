@@ -186,11 +186,13 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         super().__init__(**kwargs)
         self.event = event
         self.language = language
-        # A submitted form only needs to find the chosen room; occupancy is loaded when the
-        # form is shown again (`rooms`).
-        self.init_rooms(event, occupancy=not self.is_bound)
+        # A submitted form only needs to find the chosen room (among `rooms` if given, else
+        # with a query); occupancy is loaded when the form is shown again (`rooms`).
         if self.is_bound and rooms is not None:
+            self.rooms_event, self.rooms_have_occupancy = event, False
             self.fields["room"].known_rooms = {room.pk: room for room in rooms}
+        else:
+            self.init_rooms(event, occupancy=not self.is_bound)
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308

@@ -38,3 +38,17 @@ def test_redis_cache_reuses_one_client_per_pool(backend):
 
     assert backend._cache.get_client(write=True) is client
     assert backend._cache.get_client("a") is client
+
+
+def test_incr_window_counts_and_keeps_the_first_counts_expiry(backend):
+    client = backend._cache.get_client(write=True)
+    key = backend.make_and_validate_key("n")
+
+    counts = [backend.incr_window("n", 30) for _ in range(3)]
+    client.expire(key, 5)  # as if the window were nearly over
+    fourth = backend.incr_window("n", 30)
+
+    assert counts == [1, 2, 3]
+    assert fourth == 4
+    assert 0 < client.ttl(key) <= 5  # a later count does not extend the window
+    assert backend.get("n") == 4  # readable through the cache API too
