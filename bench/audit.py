@@ -8,6 +8,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+MAIL_TASK = "registrations.tasks.send_registration_mail_task"
+EXPIRY_TASK = "registrations.tasks.promote_waiting_list_task"
+
+
+def mail_tasks(status: str) -> int:
+    """How many registration mails are in the queue with this status (READY, SUCCESSFUL …)."""
+    from django.db import connections
+    from django_tasks_db.models import DBTaskResult
+
+    count = DBTaskResult.objects.filter(task_path=MAIL_TASK, status=status).count()
+    connections.close_all()
+    return count
+
 
 def django_setup() -> None:
     import django
@@ -117,7 +130,7 @@ def audit(*, slug: str, email_prefix: str, accepted: set[str]) -> Audit:
     result.lost = sorted(accepted - set(stored))
     result.unexpected = sorted(set(stored) - accepted)
     tasks = DBTaskResult.objects.all()
-    result.mails_queued = tasks.count()
     result.tasks_by_path = Counter(tasks.values_list("task_path", flat=True))
+    result.mails_queued = result.tasks_by_path[MAIL_TASK]
     connections.close_all()
     return result

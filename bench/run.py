@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -459,7 +460,8 @@ def measure_rush(args, stack: Stack, rows: list[Row], profiler: Profiler) -> lis
             "audit: accepted = stored once",
             f"{report.accepted} accepted, {report.stored} stored ({statuses_text}); "
             f"{len(report.lost)} lost, {len(report.unexpected)} stored but not accepted, "
-            f"{len(report.duplicates)} stored twice; {report.mails_queued} mails queued",
+            f"{len(report.duplicates)} stored twice; {report.mails_queued} mails and "
+            f"{report.tasks_by_path[audit_module.EXPIRY_TASK]} hold expiries queued",
             target="0 lost, 0 twice",
             met="✓" if not (report.lost or report.unexpected or report.duplicates) else "✗",
         )
@@ -472,7 +474,32 @@ def measure_rush(args, stack: Stack, rows: list[Row], profiler: Profiler) -> lis
         )
     if report.waiting_in_free_rooms:
         problems.append(f"waiting lists in rooms with free seats: {report.waiting_in_free_rooms}")
+    problems += measure_mail_queue(stack, rows)
     return problems
+
+
+def measure_mail_queue(stack: Stack, rows: list[Row]) -> list[str]:
+    """After the rush: one `db_worker` renders and sends every queued mail (to Django's
+    in-memory mail backend: nothing leaves the machine). The rush's requests only queued them."""
+    ready = audit_module.mail_tasks("READY")
+    log(f"mail queue: one db_worker renders and sends {ready} mails")
+    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    stack.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    sent, left = audit_module.mail_tasks("SUCCESSFUL"), audit_module.mail_tasks("READY")
+    rows.append(
+        Row(
+            "mail queue after the rush (one db_worker)",
+            f"{sent:,} mails rendered and sent in {seconds:.1f} s ({sent / seconds:,.0f}/s); "
+            f"{left} left, {audit_module.mail_tasks('FAILED')} failed",
+            cpu=f"{cpu_seconds * 1000 / max(sent, 1):.1f} ms per mail (worker)",
+            target="all sent",
+            met="✓" if sent == ready and not left else "✗",
+        )
+    )
+    return [] if sent == ready and not left else [f"mail queue: {sent} of {ready} sent"]
 
 
 def print_table(rows: list[Row], header: list[str]) -> None:
