@@ -138,6 +138,16 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CONFIRMED
 
+    # The personal calendar from the personal page: the plenary and the own room, with links.
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^Ihren Kalender herunterladen")).click()
+    calendar = download.value.path().read_bytes().decode()
+    unfolded = calendar.replace("\r\n ", "")  # iCalendar folds lines at 75 octets
+    assert calendar.startswith("BEGIN:VCALENDAR\r\n")
+    assert "Raum 2: Politik & Verwaltung" in unfolded
+    assert demo_event.plenary_join_url in unfolded
+    assert "Raum 5: Recht" not in unfolded
+
     # Change room on the personal page.
     page.get_by_role("radio", name=re.compile(r"^Raum 5: Recht")).check()
     page.get_by_role("button", name="Raum ändern").click()
