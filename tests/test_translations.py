@@ -149,3 +149,12 @@ def test_po_files_are_current_with_the_code(tmp_path, catalogues):
 def test_the_compiled_catalogues_are_used(language, expected):
     with translation.override(language):
         assert translation.gettext("Page not found") == expected
+
+
+def test_messages_django_lacks_in_german_come_from_our_catalogue():
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+
+    with translation.override("de"):
+        assert str(BLANK_CHOICE_LABEL) == "- Bitte auswählen -"
+    with translation.override("en"):
+        assert str(BLANK_CHOICE_LABEL) == "- Select an option -"
