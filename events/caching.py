@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -99,16 +100,17 @@ def published_event(*, slug: str) -> tuple[Event, str]:
     return event, generation
 
 
-# The rooms with their occupancy, per process and for at most a second: in a registration rush
-# every form page shows the seats left, and one count a second per process serves them all.
-# Registrations do not forget it (each would, in a rush): the seats shown are up to a second
-# old, which nobody reading a form notices; whoever takes a seat is counted under the lock.
+# The rooms with their occupancy, per process and for at most OCCUPANCY_SECONDS: in a
+# registration rush every form page shows the seats left, and four counts a second per process
+# serve them all. Registrations do not forget it (each would, in a rush): the seats shown are up
+# to a quarter second old, which nobody reading a form notices; whoever takes a seat is counted
+# afresh under the room's lock.
 OCCUPANCY_SECONDS = 0.25
 _occupancy: dict[int, tuple[float, str, list[Room]]] = {}  # event pk: (expires, generation, rooms)
 
 
 def room_occupancy(*, event: Event, generation: str) -> list[Room]:
-    """The event's rooms with `seats_taken` and `waiting_count`, at most a second old.
+    """The event's rooms with `seats_taken` and `waiting_count`, at most OCCUPANCY_SECONDS old.
 
     For showing them only: whoever takes a seat counts again under the room's lock.
     """
@@ -255,8 +257,14 @@ def serve_page(
 
 
 def forget_programme(**kwargs) -> None:
-    """A public event's data changed: every cached event page is outdated."""
+    """A public event's data changed: every cached event page is outdated.
+
+    Twice: at once, and again when the transaction commits. A request between the two reads the
+    data as still committed and may store it under the first new generation; the second one
+    makes sure nothing stored in that gap outlives the commit.
+    """
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None))
 
 
 def forget_seats(*, instance, **kwargs) -> None:
@@ -265,7 +273,7 @@ def forget_seats(*, instance, **kwargs) -> None:
 
 
 def forget_occupancy() -> None:
-    """Count the rooms again on the next form page (tests; the second passes otherwise)."""
+    """Count the rooms again on the next form page (tests; OCCUPANCY_SECONDS pass otherwise)."""
     _occupancy.clear()
 
 

@@ -93,4 +93,6 @@ def queue(registration: Registration, kind: str) -> None:
     Queued inside the caller's transaction (database backend): the mail goes out only if the
     change that caused it is committed.
     """
-    send_registration_mail_task.enqueue(registration_id=registration.pk, kind=kind)
+    send_registration_mail_task.enqueue(
+        registration_id=registration.pk, kind=kind, status=registration.status
+    )

@@ -190,8 +190,10 @@ def registration_create(
     if room.event_id != event.pk:
         raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
     _check_window(event, now)
-    if (existing := _registered_id(event, email)) is not None:
-        raise AlreadyRegistered(Registration.objects.get(pk=existing))
+    existing_id = _registered_id(event, email)
+    # .first(): the registration may have been deleted since (then register afresh).
+    if existing_id and (existing := Registration.objects.filter(pk=existing_id).first()):
+        raise AlreadyRegistered(existing)
 
     try:
         with transaction.atomic():

@@ -9,24 +9,28 @@ import datetime as dt
 import logging
 
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8  # about 4 hours of retries: 1, 2, 4, … 128 minutes
+MAX_ATTEMPTS = 8  # about 2 hours of retries: after 1, 2, 4, … 64 minutes
 
 
 @task()
-def send_registration_mail_task(*, registration_id: int, kind: str, attempt: int = 1) -> bool:
+def send_registration_mail_task(
+    *, registration_id: int, kind: str, status: str = "", attempt: int = 1
+) -> bool:
     """Render one registration mail from the registration as it is now, and send it.
 
-    The queue holds only the registration's id and the kind of mail: no name, no address, no
-    secret link waits in the task table, and rendering costs the worker's time, not the
-    request's (a registration rush stays fast). A mail whose news is out of date by the time
-    it is sent (the registration was deleted, anonymised or cancelled since) is not sent.
-    Returns whether a mail went out.
+    The queue holds only the registration's id, the kind of mail and the status it was queued
+    for: no name, no address, no secret link waits in the task table, and rendering costs the
+    worker's time, not the request's (a registration rush stays fast). A mail whose news is out
+    of date by the time it is sent is not sent: the registration was deleted, anonymised or
+    cancelled since, or its status changed (every change of status queues its own mail, which
+    tells the news). Returns whether a mail went out.
     """
     from registrations import emails
     from registrations.models import Registration
@@ -38,6 +42,8 @@ def send_registration_mail_task(*, registration_id: int, kind: str, attempt: int
         return False
     if registration.status == Registration.Status.CANCELLED and kind != "cancelled":
         return False
+    if status and kind != "link" and registration.status != status:
+        return False
     message = emails.build(registration, kind)
     try:
         message.send()
@@ -48,10 +54,51 @@ def send_registration_mail_task(*, registration_id: int, kind: str, attempt: int
             raise
         delay = dt.timedelta(minutes=2 ** (attempt - 1))
         send_registration_mail_task.using(run_after=timezone.now() + delay).enqueue(
-            registration_id=registration_id, kind=kind, attempt=attempt + 1
+            registration_id=registration_id, kind=kind, status=status, attempt=attempt + 1
         )
         return False
     return True
+
+
+@task()
+def send_mail_task(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    ics: str = "",
+    ics_method: str = "REQUEST",
+    attempt: int = 1,
+) -> None:
+    """A whole mail, as versions before 28 November 2026 queued them (nothing queues it now).
+
+    Kept so that a worker updated while such mails still wait in the queue, or wait for a
+    retry, sends them instead of failing them. Remove once no queue can hold one (after the
+    last retry, about two hours after the update).
+    """
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    if html:
+        message.attach_alternative(html, "text/html")
+    if ics:
+        message.attach("invite.ics", ics, f"text/calendar; method={ics_method}; charset=utf-8")
+    try:
+        message.send()
+    except Exception as error:
+        logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
+        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
+            raise
+        send_mail_task.using(
+            run_after=timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1))
+        ).enqueue(
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            ics=ics,
+            ics_method=ics_method,
+            attempt=attempt + 1,
+        )
 
 
 @task()

@@ -64,7 +64,7 @@ class RegisterView(EventMixin, FormView):
     def get_form_kwargs(self):
         kwargs = {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
         if self.request.method == "POST":
-            # The rooms as counted for the form pages (no query within the second): enough to
+            # The rooms as counted for the form pages (no query most of the time): enough to
             # check the choice, which the service then locks and counts afresh.
             kwargs["rooms"] = caching.room_occupancy(event=self.event, generation=self.generation)
         return kwargs
@@ -74,7 +74,7 @@ class RegisterView(EventMixin, FormView):
 
         The page is cached under everything it shows except the seats left per room, which
         change with every registration: they are holes the cached page fills for each request
-        (events/caching.py) from the rooms' occupancy, counted at most once a second.
+        (events/caching.py) from the rooms' occupancy, counted at most a quarter second before.
         """
         if not caching.whole_page_allowed(request):
             return super().get(request, *args, **kwargs)

@@ -215,3 +215,27 @@ def test_logged_in_organiser_gets_a_rendered_page(admin_client, room):
     response = admin_client.get(room.event.get_absolute_url())
 
     assert response.templates != []
+
+
+def test_a_change_outdates_the_cache_at_once_and_again_when_it_commits(
+    client, room, django_capture_on_commit_callbacks
+):
+    """A page stored between the save and the commit (from the data still committed then) is
+    stored under the first new generation; the second one, at the commit, leaves it behind."""
+    from django.core.cache import cache
+
+    from events.caching import GENERATION_KEY
+
+    event = room.event
+    page(client, event)  # cached under the current generation
+    before = cache.get(GENERATION_KEY)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        event.title = "Neuer Titel"
+        event.save()
+        during = cache.get(GENERATION_KEY)
+    after = cache.get(GENERATION_KEY)
+
+    assert len(callbacks) == 1
+    assert len({before, during, after}) == 3
+    assert "Neuer Titel" in page(client, event)

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -73,7 +74,11 @@ def test_worker_down_registration_still_succeeds(client, settings):
     # The queue holds no personal data: the task renders the mail when it runs.
     assert queued.args_kwargs == {
         "args": [],
-        "kwargs": {"registration_id": Registration.objects.get().pk, "kind": "received"},
+        "kwargs": {
+            "registration_id": Registration.objects.get().pk,
+            "kind": "received",
+            "status": "pending",
+        },
     }
 
 
@@ -147,15 +152,61 @@ def test_a_mail_outdated_before_it_is_sent_stays_unsent(settings):
     services.registration_cancel(registration=cancelled)
     deleted = register(room, email="deleted@example.org")
     services.registration_delete(registration=deleted)
+    anonymised = register(room, email="anonymised@example.org")
+    Registration.objects.filter(pk=anonymised.pk).update(anonymised_at=timezone.now())
 
     run_worker()
 
-    # Of the three mails queued (two "received", one "cancelled"; a deletion sends none), the
-    # cancelled person gets only the cancellation, the deleted person nothing.
+    # Of the four mails queued (three "received", one "cancelled"; a deletion sends none), the
+    # cancelled person gets only the cancellation, the deleted and the anonymised nothing.
     assert [(m.to, m.subject.split(":")[0]) for m in mail.outbox] == [
         (["cancelled@example.org"], "Anmeldung storniert")
     ]
-    assert DBTaskResult.objects.filter(task_path=MAIL_TASK).count() == 3
+    assert DBTaskResult.objects.filter(task_path=MAIL_TASK, status="SUCCESSFUL").count() == 4
+
+
+def test_a_mail_superseded_by_a_change_of_status_leaves_the_news_to_the_next_one(settings):
+    settings.TASKS = DATABASE_TASKS
+    settings.MAILERS = LOCMEM
+    room = RoomFactory(capacity=1, event=EventFactory(double_opt_in=True))
+    holder = register(room, email="holder@example.org")
+    waiting = register(room, email="waiting@example.org", join_waitlist=True)
+    services.registration_cancel(registration=holder)  # the waiting person moves up
+
+    run_worker()
+
+    # Queued: holder "received" (pending), waiting "received" (waiting), holder "cancelled",
+    # waiting "promoted" (pending). Sent: what is still true when the worker runs.
+    assert sorted((m.to[0], m.subject.split(":")[0]) for m in mail.outbox) == [
+        ("holder@example.org", "Anmeldung storniert"),
+        ("waiting@example.org", "Ein Platz ist für Sie frei"),
+    ]
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.PENDING
+    [promoted] = [m for m in mail.outbox if m.to == ["waiting@example.org"]]
+    assert f"/r/{waiting.token}/confirm/" in promoted.body
+
+
+def test_a_mail_queued_by_an_earlier_version_is_still_sent(settings):
+    settings.MAILERS = LOCMEM
+    DBTaskResult.objects.create(
+        status="READY",
+        args_kwargs={
+            "args": [],
+            "kwargs": {"to": "erika@example.org", "subject": "Alt", "text": "Guten Tag"},
+        },
+        task_path="registrations.tasks.send_mail_task",
+        backend_name="default",
+        queue_name="default",
+        run_after=timezone.now(),
+    )
+    settings.TASKS = DATABASE_TASKS
+
+    run_worker()
+
+    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
+        (["erika@example.org"], "Alt", "Guten Tag")
+    ]
 
 
 EXPIRY_TASK = "registrations.tasks.promote_waiting_list_task"
@@ -190,3 +241,22 @@ def test_expiry_runs_on_the_next_whole_minute():
     assert expiry_run_after(at) == at
     assert expiry_run_after(at + dt.timedelta(microseconds=1)) == at + dt.timedelta(minutes=1)
     assert expiry_run_after(at + dt.timedelta(seconds=59)) == at + dt.timedelta(minutes=1)
+
+
+def test_a_rolled_back_hold_never_suppresses_the_next_expiry_task(settings):
+    settings.TASKS = DATABASE_TASKS
+    event = EventFactory(double_opt_in=True)
+    room = RoomFactory(event=event)
+    start = timezone.now().replace(second=10, microsecond=0)
+
+    def register_then_fail():
+        with transaction.atomic():
+            register(room, email="a@example.org", now=start)
+            raise RuntimeError("the request failed after queueing")
+
+    with pytest.raises(RuntimeError, match="after queueing"):
+        register_then_fail()
+    register(room, email="b@example.org", now=start + dt.timedelta(seconds=5))
+
+    assert DBTaskResult.objects.filter(task_path=EXPIRY_TASK).count() == 1
+    assert Registration.objects.get().email == "b@example.org"
