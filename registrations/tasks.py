@@ -19,6 +19,21 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # about 2 hours of retries: after 1, 2, 4, … 64 minutes
 
 
+def _send_or_retry(message: EmailMultiAlternatives, *, attempt: int, retry) -> bool:
+    """Send; if that fails, `retry(run_after)` after 1, 2, 4 … minutes while attempts remain
+    (and the backend can defer), else raise. Returns whether the mail went out."""
+    try:
+        message.send()
+    except Exception as error:
+        # No personal data in the log: neither the address nor the text.
+        logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
+        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
+            raise
+        retry(timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1)))
+        return False
+    return True
+
+
 @task()
 def send_registration_mail_task(
     *, registration_id: int, kind: str, status: str = "", attempt: int = 1
@@ -44,20 +59,13 @@ def send_registration_mail_task(
         return False
     if status and kind != "link" and registration.status != status:
         return False
-    message = emails.build(registration, kind)
-    try:
-        message.send()
-    except Exception as error:
-        # No personal data in the log: neither the address nor the text.
-        logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
-        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
-            raise
-        delay = dt.timedelta(minutes=2 ** (attempt - 1))
-        send_registration_mail_task.using(run_after=timezone.now() + delay).enqueue(
+    return _send_or_retry(
+        emails.build(registration, kind),
+        attempt=attempt,
+        retry=lambda run_after: send_registration_mail_task.using(run_after=run_after).enqueue(
             registration_id=registration_id, kind=kind, status=status, attempt=attempt + 1
-        )
-        return False
-    return True
+        ),
+    )
 
 
 @task()
@@ -82,15 +90,10 @@ def send_mail_task(
         message.attach_alternative(html, "text/html")
     if ics:
         message.attach("invite.ics", ics, f"text/calendar; method={ics_method}; charset=utf-8")
-    try:
-        message.send()
-    except Exception as error:
-        logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
-        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
-            raise
-        send_mail_task.using(
-            run_after=timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1))
-        ).enqueue(
+    _send_or_retry(
+        message,
+        attempt=attempt,
+        retry=lambda run_after: send_mail_task.using(run_after=run_after).enqueue(
             to=to,
             subject=subject,
             text=text,
@@ -98,7 +101,8 @@ def send_mail_task(
             ics=ics,
             ics_method=ics_method,
             attempt=attempt + 1,
-        )
+        ),
+    )
 
 
 @task()
