@@ -28,7 +28,6 @@ from registrations.permissions import is_organiser
 from registrations.roster import (
     attendee_list,
     event_occupancy,
-    occupancy_overview,
     with_waitlist_position,
 )
 
@@ -165,6 +164,20 @@ class ConfirmForm(forms.Form):
     )
 
 
+STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at"]
+HISTORY_FIELDS = [
+    "consent_at",
+    "privacy_notice_version",
+    "email_confirmed_at",
+    "expires_at",
+    "waiting_since",
+    "cancelled_at",
+    "anonymised_at",
+    "created_at",
+    "updated_at",
+]
+
+
 @admin.register(Registration)
 class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -190,7 +203,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         "unmark_attended",
     ]
     fieldsets = [
-        (None, {"fields": ["event", "room", "status", "waitlist_place", "attended_at"]}),
+        (None, {"fields": STATE_FIELDS}),
         (
             _("Person"),
             {
@@ -204,39 +217,10 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (
-            _("History"),
-            {
-                "fields": [
-                    "consent_at",
-                    "privacy_notice_version",
-                    "email_confirmed_at",
-                    "expires_at",
-                    "waiting_since",
-                    "cancelled_at",
-                    "anonymised_at",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        (_("History"), {"fields": HISTORY_FIELDS}),
     ]
-    readonly_fields = [
-        "event",
-        "room",
-        "status",
-        "waitlist_place",
-        "attended_at",
-        "consent_at",
-        "privacy_notice_version",
-        "email_confirmed_at",
-        "expires_at",
-        "waiting_since",
-        "cancelled_at",
-        "anonymised_at",
-        "created_at",
-        "updated_at",
-    ]
+    # Only the person's own details are edited here; state changes go through the actions.
+    readonly_fields = [*STATE_FIELDS, *HISTORY_FIELDS]
 
     def get_queryset(self, request):
         return with_waitlist_position(super().get_queryset(request))
@@ -303,7 +287,6 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             "event": event,
             "selected": selected,
             "form": form,
-            "occupancy": event_occupancy(event=event),
         }
         return TemplateResponse(request, "admin/registrations/registration/move.html", context)
 
@@ -535,7 +518,6 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Room occupancy"),
-            "overview": occupancy_overview(),
         }
         return TemplateResponse(request, "admin/registrations/occupancy.html", context)
 
@@ -794,16 +776,9 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         count = mailings.mailing_retry_failed(mailing=mailing)
-        self.log_change(
-            request,
-            mailing,
-            gettext("Failed mails queued again: %(count)d.") % {"count": count},
-        )
-        self.message_user(
-            request,
-            gettext("Failed mails queued again: %(count)d.") % {"count": count},
-            messages.SUCCESS,
-        )
+        message = gettext("Failed mails queued again: %(count)d.") % {"count": count}
+        self.log_change(request, mailing, message)
+        self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(
             reverse("admin:registrations_mailing_change", args=[mailing.pk])
         )

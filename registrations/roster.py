@@ -58,9 +58,7 @@ def with_waitlist_position(queryset: QuerySet[Registration]) -> QuerySet[Registr
     )
 
 
-def attendee_list(
-    *, event: Event, room: Room | None = None, statuses: list[str] | None = None
-) -> QuerySet[Registration]:
+def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registration]:
     """The people registered for an event (or one room), for lists and exports.
 
     Cancelled and anonymised registrations are left out. Ordered by room, then confirmed,
@@ -69,7 +67,7 @@ def attendee_list(
     queryset = Registration.objects.filter(event=event, anonymised_at__isnull=True)
     if room is not None:
         queryset = queryset.filter(room=room)
-    queryset = queryset.filter(status__in=statuses) if statuses else queryset.active()
+    queryset = queryset.active()
     return with_waitlist_position(queryset.select_related("room")).order_by(
         "room__number",
         STATUS_ORDER,
