@@ -144,8 +144,9 @@ def event_page(*, slug: str, language: str, host: str) -> EventPage:
     if cached is not None and cached[0] == current:
         seats = cached[1]
     else:
+        # What the page says of each room: the seats left, or whether its waiting list is open.
         seats = {
-            room.pk: max(room.capacity - room.seats_taken, 0)
+            room.pk: (room.seats_left, room.waiting_count < room.waiting_list_size)
             for room in rooms_with_occupancy(event=event)
         }
         cache.set(seats_key, (current, seats), SEATS_SECONDS)

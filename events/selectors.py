@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -15,20 +16,18 @@ def event_list_public() -> QuerySet[Event]:
 
 
 def rooms_with_occupancy(*, event: Event, now=None) -> QuerySet[Room]:
-    """The event's rooms, each annotated with `seats_taken`, `waiting_count` and `seats_left`."""
+    """The event's rooms, each annotated with `confirmed_count`, `pending_count` (unexpired
+    holds), `waiting_count`, and from those `seats_taken` and `seats_left` (never below 0)."""
     now = now or timezone.now()
     rooms = event.rooms.annotate(
-        seats_taken=Count(
-            "registrations",
-            filter=Q(registrations__status="confirmed")
-            | Q(registrations__status="pending", registrations__expires_at__gt=now),
-        ),
         confirmed_count=Count("registrations", filter=Q(registrations__status="confirmed")),
         pending_count=Count(
             "registrations",
             filter=Q(registrations__status="pending", registrations__expires_at__gt=now),
         ),
         waiting_count=Count("registrations", filter=Q(registrations__status="waiting")),
+        seats_taken=F("confirmed_count") + F("pending_count"),
+        seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0)),
     ).order_by("number")
     return rooms
 
@@ -72,8 +71,6 @@ def programme_for(*, event: Event, with_occupancy: bool = True) -> Programme:
             speakers.setdefault(speaker.pk, speaker)
     if with_occupancy:
         rooms = list(rooms_with_occupancy(event=event))
-        for room in rooms:
-            room.seats_left = max(room.capacity - room.seats_taken, 0)
     else:
         rooms = list(event.rooms.order_by("number"))
     return Programme(event=event, items=items, rooms=rooms, speakers=list(speakers.values()))

@@ -34,7 +34,7 @@ class CachedChoiceIterator(forms.models.ModelChoiceIterator):
 
 def seats_text(room: Room) -> str:
     """What a room offers, for its radio label: seats left, a waiting list, or nothing."""
-    left = room.capacity - room.seats_taken
+    left = room.seats_left
     if left > 0:
         return ngettext("%(count)s seat left", "%(count)s seats left", left) % {"count": left}
     if room.waiting_count < room.waiting_list_size:

@@ -49,10 +49,9 @@ def room_fullness(rooms) -> dict[str, bool]:
     return {
         "all_full": bool(rooms)
         and all(
-            room.seats_taken >= room.capacity and room.waiting_count >= room.waiting_list_size
-            for room in rooms
+            not room.seats_left and room.waiting_count >= room.waiting_list_size for room in rooms
         ),
-        "rooms_full": bool(rooms) and all(room.seats_taken >= room.capacity for room in rooms),
+        "rooms_full": bool(rooms) and all(not room.seats_left for room in rooms),
     }
 
 

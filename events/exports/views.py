@@ -23,12 +23,13 @@ from events.selectors import programme_for
 from registrations.models import Registration
 
 
-def export_language(request) -> str:
-    """`?lang=de|en` (for calendar subscriptions, which send no language), else the request's."""
+def export_language(request, default: str = "") -> str:
+    """`?lang=de|en` (for calendar subscriptions, which send no language), else `default`, else
+    the request's."""
     requested = request.GET.get("lang", "")
     if requested in dict(settings.LANGUAGES):
         return requested
-    return translation.get_language() or settings.LANGUAGE_CODE
+    return default or translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _event_with_state(slug: str) -> Event:
@@ -141,9 +142,7 @@ def personal_ical(request, token: str):
         raise Http404
     event = event_with_state(pk=registration.event_id)
     registration.event = event
-    language = request.GET.get("lang", "")
-    if language not in dict(settings.LANGUAGES):
-        language = registration.language
+    language = export_language(request, default=registration.language)
     version = export_version(
         event=event,
         extra=(registration.pk, registration.room_id, registration.updated_at),

@@ -1,6 +1,7 @@
 """The event page is served from the cache until something it shows changes (events/caching.py)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -88,6 +89,21 @@ def test_registration_changes_the_seats_left_at_once(client, room):
 
     services.registration_cancel(registration=registration)
     assert "3 Plätze frei" in page(client, room.event)
+
+
+def seats_label(html: str) -> str:
+    return " ".join(re.search(r'<p class="card-text seats">(.*?)</p>', html, re.S)[1].split())
+
+
+def test_full_room_says_whether_its_waiting_list_is_open(client, room):
+    room.waiting_list_size = 1
+    room.save()
+    for _ in range(3):
+        RegistrationFactory(room=room)
+    assert seats_label(page(client, room.event)) == "<strong>Ausgebucht – Warteliste offen</strong>"
+
+    RegistrationFactory(room=room, status="waiting", waiting_since=timezone.now())
+    assert seats_label(page(client, room.event)) == "<strong>Ausgebucht – Warteliste voll</strong>"
 
 
 def test_full_room_and_raised_capacity(client, room):
