@@ -23,13 +23,24 @@ TOO_LONG = _("Please enter at most %(limit_value)d characters (you entered %(sho
 
 
 class CachedChoiceIterator(forms.models.ModelChoiceIterator):
-    """Iterate the field's queryset itself, so its result cache is reused (one query)."""
+    """The rooms the field was given, else its queryset itself, so that the queryset's result
+    cache is reused (one query)."""
+
+    def rooms(self):
+        given = self.field.given_rooms
+        return self.queryset if given is None else given.values()
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        for obj in self.rooms():
             yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.rooms()) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.rooms())
 
 
 def seats_text(room: Room) -> str:
@@ -56,15 +67,19 @@ class RoomChoiceField(forms.ModelChoiceField):
 
     iterator = CachedChoiceIterator
     seat_placeholders = False  # see seats_placeholder()
-    known_rooms: dict[int, Room] | None = None  # see RegistrationForm: a choice without a query
+    given_rooms: dict[int, Room] | None = None  # see use_rooms()
+
+    def use_rooms(self, rooms: list[Room]) -> None:
+        """Offer these rooms (with their occupancy) and find a choice among them: no query."""
+        self.given_rooms = {room.pk: room for room in rooms}
 
     def to_python(self, value):
-        if self.known_rooms is None:
+        if self.given_rooms is None:
             return super().to_python(value)
         if value in self.empty_values:
             return None
         try:
-            return self.known_rooms[int(value)]
+            return self.given_rooms[int(value)]
         except (KeyError, TypeError, ValueError):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"],
@@ -111,21 +126,11 @@ def email_field(**kwargs) -> forms.EmailField:
 
 
 class RoomChoiceMixin:
-    def init_rooms(self, event: Event, *, occupancy: bool = True) -> None:
-        """The room choices: with their occupancy to show them, or plain to check a choice."""
-        self.rooms_event = event
-        self.fields["room"].queryset = (
-            rooms_with_occupancy(event=event) if occupancy else event.rooms.order_by("number")
-        )
-        self.rooms_have_occupancy = occupancy
-
     @property
     def rooms(self) -> list[Room]:
-        """The rooms with their occupancy as shown in the choices (one query, shared with the
-        radio buttons: CachedChoiceIterator reuses the queryset's result cache)."""
-        if not self.rooms_have_occupancy:
-            self.init_rooms(self.rooms_event)
-        return list(self.fields["room"].queryset)
+        """The rooms with their occupancy, as the choices show them (the radio buttons reuse
+        the same rooms: CachedChoiceIterator)."""
+        return list(self.fields["room"].choices.rooms())
 
     def show_seat_placeholders(self) -> None:
         """Render placeholders instead of the seats left (a cached page fills them in)."""
@@ -180,19 +185,13 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *, event: Event, language: str, rooms: list[Room] | None = None, **kwargs):
-        """`rooms`: the event's rooms, if the caller has them (a submitted form then finds the
-        chosen room among them without a query)."""
+    def __init__(self, *, event: Event, language: str, rooms: list[Room], **kwargs):
+        """`rooms`: the event's rooms with their occupancy (events.caching.room_occupancy), to
+        show and to check the choice against; the service counts afresh under the room's lock."""
         super().__init__(**kwargs)
         self.event = event
         self.language = language
-        # A submitted form only needs to find the chosen room (among `rooms` if given, else
-        # with a query); occupancy is loaded when the form is shown again (`rooms`).
-        if self.is_bound and rooms is not None:
-            self.rooms_event, self.rooms_have_occupancy = event, False
-            self.fields["room"].known_rooms = {room.pk: room for room in rooms}
-        else:
-            self.init_rooms(event, occupancy=not self.is_bound)
+        self.fields["room"].use_rooms(rooms)
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308
@@ -252,7 +251,7 @@ class ChangeRoomForm(RoomChoiceMixin, forms.Form):
         kwargs["initial"] = {"room": registration.room_id, **(kwargs.get("initial") or {})}
         super().__init__(**kwargs)
         self.registration = registration
-        self.init_rooms(registration.event)
+        self.fields["room"].queryset = rooms_with_occupancy(event=registration.event)
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -89,12 +89,14 @@ def _occupancy(room: Room, now: dt.datetime) -> Occupancy:
     return Occupancy(taken=taken, waiting=waiting)
 
 
-def _registered_id(event: Event, email: str) -> int | None:
-    """The active registration of `email` (any case) for the event, if there is one."""
+def _active_registration(event: Event, email: str) -> Registration | None:
+    """The active registration of `email` (any case) for the event, if there is one: the id
+    from plain SQL (the common answer is none), then the row."""
     with connection.cursor() as cursor:
         cursor.execute(_sql(REGISTERED_SQL), [event.pk, email, Registration.Status.CANCELLED])
         row = cursor.fetchone()
-    return row[0] if row else None
+    # .first(): the registration may have been deleted since.
+    return Registration.objects.filter(pk=row[0]).first() if row else None
 
 
 def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime) -> None:
@@ -190,9 +192,7 @@ def registration_create(
     if room.event_id != event.pk:
         raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
     _check_window(event, now)
-    existing_id = _registered_id(event, email)
-    # .first(): the registration may have been deleted since (then register afresh).
-    if existing_id and (existing := Registration.objects.filter(pk=existing_id).first()):
+    if existing := _active_registration(event, email):
         raise AlreadyRegistered(existing)
 
     try:
@@ -216,8 +216,7 @@ def registration_create(
     except IntegrityError as error:
         # The same address, registered by a concurrent request since the check above: the
         # whole transaction is rolled back (also any promotion: the next write repeats it).
-        existing = Registration.objects.active().filter(event=event, email__iexact=email).first()
-        if existing is not None:
+        if existing := _active_registration(event, email):
             raise AlreadyRegistered(existing) from error
         raise
     return registration
@@ -234,20 +233,17 @@ def registration_confirm(*, registration: Registration, now=None) -> Registratio
     if registration.status == Registration.Status.CANCELLED:
         raise RegistrationError(_("This registration was cancelled."), code="cancelled")
     with transaction.atomic():
-        room = _lock_room(registration.room_id)
+        room = _lock_room(registration.room_id, registration.event)
         registration.refresh_from_db()
         first_confirmation = registration.email_confirmed_at is None
         if first_confirmation:
             registration.email_confirmed_at = now
-        if registration.status == Registration.Status.PENDING:
-            if registration.expires_at > now:
-                registration.status = Registration.Status.CONFIRMED
-                registration.expires_at = None
-            else:
-                _promoted, occupancy = _promote_locked(room, now)
-                if occupancy.taken < room.capacity:
-                    registration.status = Registration.Status.CONFIRMED
-                    registration.expires_at = None
+        # A hold still valid keeps its seat; an expired one gets a seat if one is free.
+        if registration.status == Registration.Status.PENDING and (
+            registration.expires_at > now or _promote_locked(room, now)[1].taken < room.capacity
+        ):
+            registration.status = Registration.Status.CONFIRMED
+            registration.expires_at = None
         registration.save()
         if first_confirmation and registration.status == Registration.Status.CONFIRMED:
             emails.queue(registration, "confirmed")
@@ -284,7 +280,9 @@ def registration_change_room(
         _check_window(registration.event, now)
     with transaction.atomic():
         # Lock both rooms in a fixed order, so two opposite moves cannot deadlock.
-        rooms = {pk: _lock_room(pk) for pk in sorted({registration.room_id, room.pk})}
+        rooms = {
+            pk: _lock_room(pk, registration.event) for pk in sorted({registration.room_id, room.pk})
+        }
         old_room, new_room = rooms[registration.room_id], rooms[room.pk]
         registration.refresh_from_db()
         _promoted, occupancy = _promote_locked(new_room, now)
@@ -306,7 +304,7 @@ def registration_cancel(*, registration: Registration, now=None) -> Registration
     """Cancel: the seat or waiting-list place is freed and the next person waiting moves up."""
     now = _now(now)
     with transaction.atomic():
-        room = _lock_room(registration.room_id)
+        room = _lock_room(registration.room_id, registration.event)
         registration.refresh_from_db()
         if registration.status == Registration.Status.CANCELLED:
             return registration
@@ -332,24 +330,26 @@ def waitlist_promote(*, room: Room, now=None) -> list[Registration]:
 
 def registration_send_link(*, event: Event, email: str) -> None:
     """Send the manage link again. Says nothing about whether the address is registered."""
-    registration = (
-        Registration.objects.active().filter(event=event, email__iexact=email.strip()).first()
-    )
-    if registration is not None:
-        emails.queue(registration, "link")
+    if registration := _active_registration(event, email.strip()):
+        registration_link_resend(registration=registration)
+
+
+def registration_link_resend(*, registration: Registration) -> None:
+    """Mail the person their personal link again."""
+    emails.queue(registration, "link")
 
 
 def registration_delete(*, registration: Registration, now=None) -> None:
     """Erase the person's data (DSGVO Art. 17): cancel first so the seat moves on, then delete."""
+    holds_a_place = registration.status != Registration.Status.CANCELLED
     with transaction.atomic():
-        if registration.status != Registration.Status.CANCELLED:
-            room = _lock_room(registration.room_id)
-            Registration.objects.filter(pk=registration.pk).delete()
+        room = _lock_room(registration.room_id, registration.event) if holds_a_place else None
+        Registration.objects.filter(pk=registration.pk).delete()
+        if room is not None:
             _promote_locked(room, _now(now))
-        else:
-            Registration.objects.filter(pk=registration.pk).delete()
 
 
 def registration_resend_confirmation(*, registration: Registration) -> None:
     """Send the mail for the registration's current state again (organisers' action)."""
-    emails.queue(registration, "received" if registration.status != "confirmed" else "confirmed")
+    confirmed = registration.status == Registration.Status.CONFIRMED
+    emails.queue(registration, "confirmed" if confirmed else "received")

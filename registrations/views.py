@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
 
 from events import caching
+from events.models import Room
 from koki.ratelimit import post_email, ratelimit, ratelimit_allows
 from registrations import selectors, services
 from registrations.forms import (
@@ -60,13 +62,20 @@ class RegisterView(EventMixin, FormView):
     template_name = "registrations/register.html"
     form_class = RegistrationForm
 
+    @cached_property
+    def rooms(self) -> list[Room]:
+        """The rooms with their occupancy, counted at most a quarter second before (no query
+        most of the time): what the form shows and checks a choice against; the service then
+        locks the chosen room and counts afresh."""
+        return caching.room_occupancy(event=self.event, generation=self.generation)
+
     def get_form_kwargs(self):
-        kwargs = {**super().get_form_kwargs(), "event": self.event, "language": get_language()}
-        if self.request.method == "POST":
-            # The rooms as counted for the form pages (no query most of the time): enough to
-            # check the choice, which the service then locks and counts afresh.
-            kwargs["rooms"] = caching.room_occupancy(event=self.event, generation=self.generation)
-        return kwargs
+        return {
+            **super().get_form_kwargs(),
+            "event": self.event,
+            "language": get_language(),
+            "rooms": self.rooms,
+        }
 
     def get(self, request, *args, **kwargs):
         """The form; for most visitors a cached page with the seats left filled in.
@@ -77,25 +86,22 @@ class RegisterView(EventMixin, FormView):
         """
         if not caching.whole_page_allowed(request):
             return super().get(request, *args, **kwargs)
-        rooms = caching.room_occupancy(event=self.event, generation=self.generation)
-        fullness = room_fullness(rooms)
         parts = ["register", self.event.pk, self.generation, self.event.registration_state()]
-        parts += [*fullness.values(), get_language(), request.get_host()]
+        parts += [*room_fullness(self.rooms).values(), get_language(), request.get_host()]
         page = caching.EventPage(event=self.event, key=caching.page_key(*parts))
-        holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in rooms}
+        holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in self.rooms}
 
         def render():
             form = self.get_form()
             form.show_seat_placeholders()
-            # Stored under the key's fullness, even if the form counted anew since.
-            return self.render_to_response(self.get_context_data(form=form) | fullness)
+            return self.render_to_response(self.get_context_data(form=form))
 
         return caching.serve_page(request=request, page=page, render=render, holes=holes)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["registration_state"] = self.event.registration_state()
-        return context | room_fullness(context["form"].rooms)
+        return context | room_fullness(self.rooms)
 
     def post(self, request, *args, **kwargs):
         if self.event.registration_state() != "open":
@@ -110,11 +116,11 @@ class RegisterView(EventMixin, FormView):
         email = form.cleaned_data["email"]
         try:
             form.save()
-        except services.AlreadyRegistered:
+        except services.AlreadyRegistered as already:
             # Tell the browser nothing: the address receives its link again instead
             # (within the per-address limit, so nobody can flood someone's inbox).
             if ratelimit_allows("resend_address", email.lower()):
-                services.registration_send_link(event=self.event, email=email)
+                services.registration_link_resend(registration=already.registration)
         except services.RegistrationError as error:
             field = "room" if error.code in {"full", "waitlist_full", "room"} else None
             form.add_error(field, error.message)
