@@ -1,6 +1,5 @@
 """The mails a registration sends, rendered in the language the person registered in."""
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from events.exports.ical import personal_cancellation, personal_invitation
+from koki.site import absolute_url
 from registrations.models import Registration
 from registrations.tasks import send_registration_mail_task
 
@@ -22,10 +22,6 @@ SUBJECTS = {
 }
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def render(registration: Registration, kind: str) -> dict[str, str]:
     """Subject, plain text and HTML of one mail, in the registration's language."""
     event = registration.event
@@ -36,9 +32,9 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
             "registration": registration,
             "event": event,
             "room": registration.room,
-            "event_url": absolute(event.get_absolute_url()),
-            "manage_url": absolute(registration.get_absolute_url()),
-            "confirm_url": absolute(
+            "event_url": absolute_url(event.get_absolute_url()),
+            "manage_url": absolute_url(registration.get_absolute_url()),
+            "confirm_url": absolute_url(
                 reverse("registrations:confirm", kwargs={"token": registration.token})
             ),
             "expires_at": (

@@ -5,10 +5,8 @@ sends it and records when it went out, or why not. A failing mail server makes t
 again later (database backend), like the registration mails in tasks.py.
 """
 
-import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -17,11 +15,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from koki.site import absolute_url
 from registrations.models import Mailing, MailingRecipient, Registration
+from registrations.tasks import MAX_ATTEMPTS, retry_at
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
 
 AUDIENCE_STATUSES = {
     Mailing.Audience.CONFIRMED: [Registration.Status.CONFIRMED],
@@ -52,9 +50,6 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
 
 def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str, str]:
     """Subject and text of one person's mail; the footer in the language they registered in."""
-    # Imported here: the manage link is the registration core's URL.
-    from django.urls import reverse
-
     with translation.override(registration.language):
         text = render_to_string(
             "emails/mailing.txt",
@@ -62,8 +57,7 @@ def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str,
                 "mailing": mailing,
                 "registration": registration,
                 "event": mailing.event,
-                "manage_url": settings.SITE_URL
-                + reverse("registrations:manage", kwargs={"token": registration.token}),
+                "manage_url": absolute_url(registration.get_absolute_url()),
             },
         )
     return {"subject": mailing.subject, "text": text}
@@ -152,8 +146,7 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
             error=type(error).__name__[:200], attempts=attempt
         )
         if attempt < MAX_ATTEMPTS and default_task_backend.supports_defer:
-            delay = dt.timedelta(minutes=2 ** (attempt - 1))
-            mailing_deliver.using(run_after=timezone.now() + delay).enqueue(
+            mailing_deliver.using(run_after=retry_at(attempt)).enqueue(
                 recipient_id=recipient_id, attempt=attempt + 1
             )
         return

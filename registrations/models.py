@@ -104,7 +104,7 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return self.full_name
 
     def get_absolute_url(self) -> str:
         return reverse("registrations:manage", kwargs={"token": self.token})

@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # about 2 hours of retries: after 1, 2, 4, … 64 minutes
 
 
+def retry_at(attempt: int) -> dt.datetime:
+    """When a mail that failed at `attempt` is tried again: after 1, 2, 4 … minutes."""
+    return timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1))
+
+
 def _send_or_retry(message: EmailMultiAlternatives, *, attempt: int, retry) -> bool:
     """Send; if that fails, `retry(run_after)` after 1, 2, 4 … minutes while attempts remain
     (and the backend can defer), else raise. Returns whether the mail went out."""
@@ -29,7 +34,7 @@ def _send_or_retry(message: EmailMultiAlternatives, *, attempt: int, retry) -> b
         logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
         if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
             raise
-        retry(timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1)))
+        retry(retry_at(attempt))
         return False
     return True
 

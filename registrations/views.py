@@ -204,9 +204,6 @@ class RegistrationMixin:
         context["event"] = self.registration.event
         return context
 
-    def manage_url(self) -> str:
-        return reverse("registrations:manage", kwargs={"token": self.registration.token})
-
 
 class ManageView(RegistrationMixin, FormView):
     """The attendee's own page: status, join links, change room."""
@@ -230,7 +227,7 @@ class ManageView(RegistrationMixin, FormView):
 
     def post(self, request, *args, **kwargs):
         if self.registration.status == Registration.Status.CANCELLED:
-            return redirect(self.manage_url())
+            return redirect(self.registration)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -248,7 +245,7 @@ class ManageView(RegistrationMixin, FormView):
             messages.success(
                 self.request, _("Your room is now %(room)s.") % {"room": registration.room}
             )
-        return redirect(self.manage_url())
+        return redirect(self.registration)
 
 
 class ConfirmView(RegistrationMixin, TemplateView):
@@ -261,7 +258,7 @@ class ConfirmView(RegistrationMixin, TemplateView):
             registration = services.registration_confirm(registration=self.registration)
         except services.RegistrationError as error:
             messages.error(request, error.message)
-            return redirect(self.manage_url())
+            return redirect(self.registration)
         if registration.status == Registration.Status.CONFIRMED:
             messages.success(request, _("Thank you – your registration is confirmed."))
         elif services.hold_expired(registration):
@@ -275,7 +272,7 @@ class ConfirmView(RegistrationMixin, TemplateView):
             )
         else:
             messages.success(request, _("Thank you – your e-mail address is confirmed."))
-        return redirect(self.manage_url())
+        return redirect(self.registration)
 
 
 class CancelView(RegistrationMixin, TemplateView):
@@ -284,7 +281,7 @@ class CancelView(RegistrationMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         services.registration_cancel(registration=self.registration)
         messages.success(request, _("Your registration is cancelled."))
-        return redirect(self.manage_url())
+        return redirect(self.registration)
 
 
 class DeleteView(RegistrationMixin, TemplateView):

@@ -37,6 +37,7 @@ from icalendar import (
 
 from events.models import AgendaItem, Event, Room
 from events.selectors import Programme, programme_for
+from koki.site import absolute_url
 
 PRODID = "-//Co:Lab e.V.//koki programme export 1.0//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -122,10 +123,6 @@ def vtimezone(zone_name: str, *, first: dt.date, last: dt.date) -> Timezone:
 
 def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL + path
 
 
 def item_uid(item: AgendaItem) -> str:

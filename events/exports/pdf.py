@@ -21,6 +21,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from events.selectors import Programme
+from koki.site import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def programme_html(*, programme: Programme, language: str) -> str:
                 "event": event,
                 "programme": programme,
                 "language": language,
-                "event_url": settings.SITE_URL + event.get_absolute_url(),
+                "event_url": absolute_url(event.get_absolute_url()),
                 "generated_at": timezone.localtime(timezone.now(), event.tzinfo),
                 "page_label": _("Page"),
                 "page_of": _("of"),
