@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from koki.views import DATABASE_ERRORS, service_unavailable
 
@@ -23,6 +23,13 @@ class GermanFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        # Responses vary with the cookie, never with Accept-Language (Django's LocaleMiddleware
+        # would say so in Vary, and shared caches would keep a copy per browser language).
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
 
 
 class SecretLinkMiddleware:

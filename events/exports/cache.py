@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import Signal
 from django.http import HttpResponse, HttpResponseNotModified
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
@@ -289,7 +289,6 @@ def export_response(
     response["Last-Modified"] = http_date(version.timestamp)
     # Clients keep the file but ask again each time; a 304 costs one query.
     response["Cache-Control"] = "private, no-cache" if private else "public, no-cache"
-    patch_vary_headers(response, ["Accept-Language", "Cookie"])
     if private:
         response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -190,3 +190,15 @@ def test_admin_change_forms_contain_no_inline_code(admin_client, event):
         problems[page] = inline_code(response.content.decode())
 
     assert problems == {page: [] for page in pages}
+
+
+@pytest.mark.django_db
+def test_pages_vary_with_the_language_cookie_not_with_accept_language(client):
+    event = EventFactory()
+
+    german = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    english = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert (german["Content-Language"], english["Content-Language"]) == ("de", "en")
+    assert german["Vary"] == english["Vary"] == "Cookie"
