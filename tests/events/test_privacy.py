@@ -44,7 +44,9 @@ def test_privacy_page_shows_the_default_notice_in_english(client, settings):
 
     response = client.get("/events/tag/privacy/", headers=ENGLISH)
 
+    assert response.status_code == 200
     html = response.content.decode()
+    assert html.count("<h1>") == 1
     assert "<h1>Privacy notice</h1>" in html
     assert "Version 1" in html
     assert "to run the event “Closing day”" in html
