@@ -61,7 +61,6 @@ class EventPage:
 
     event: Event
     key: str
-    seconds: int = PAGE_SECONDS
 
 
 # The events last looked up, per process: (expires, generation, event). While its generation
@@ -203,23 +202,23 @@ def _fill(html: str, holes: dict[str, str] | None) -> str:
     return html
 
 
-def cached_page(
-    *, request: HttpRequest, page: EventPage, holes: dict[str, str] | None = None
+def _cached_page(
+    *, request: HttpRequest, key: str, holes: dict[str, str] | None = None
 ) -> HttpResponse | None:
-    key = _page_key(page.key, request.path)
+    key = _page_key(key, request.path)
     expires, html = _local_pages.get(key, (0.0, None))
     if expires < time.monotonic():  # not here, or older than the shared entry would be
         html = cache.get(key)
         if html is None:
             return None
-        _remember(key, html, page.seconds)
+        _remember(key, html, PAGE_SECONDS)
     return HttpResponse(_fill(html.replace(CSRF_PLACEHOLDER, get_token(request)), holes))
 
 
-def store_page(
+def _store_page(
     *,
     request: HttpRequest,
-    page: EventPage,
+    key: str,
     response: HttpResponse,
     holes: dict[str, str] | None = None,
 ) -> None:
@@ -231,28 +230,29 @@ def store_page(
     if response.status_code != 200 or "nonce-" in response.get("Content-Security-Policy", ""):
         return  # a per-request nonce would be wrong for the next visitor
     html = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<3>", html)
-    key = _page_key(page.key, request.path)
-    cache.set(key, html, page.seconds)
-    _remember(key, html, page.seconds)
+    key = _page_key(key, request.path)
+    cache.set(key, html, PAGE_SECONDS)
+    _remember(key, html, PAGE_SECONDS)
 
 
 def serve_page(
     *,
     request: HttpRequest,
-    page: EventPage,
+    key: str,
     render: Callable[[], HttpResponse],
     holes: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """The stored page with fresh holes, or else `render()`'s response, stored once rendered.
+    """The page stored under `key` (see page_key) with fresh holes, or else `render()`'s
+    response, stored once rendered.
 
     `render` must render any holes as their placeholders; the caller checks
     `whole_page_allowed` first.
     """
-    if response := cached_page(request=request, page=page, holes=holes):
+    if response := _cached_page(request=request, key=key, holes=holes):
         return response
     response = render()
     response.add_post_render_callback(
-        lambda rendered: store_page(request=request, page=page, response=rendered, holes=holes)
+        lambda rendered: _store_page(request=request, key=key, response=rendered, holes=holes)
     )
     return response
 

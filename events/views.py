@@ -45,7 +45,7 @@ class EventDetailView(DetailView):
 
         if not caching.whole_page_allowed(request):
             return render()
-        return caching.serve_page(request=request, page=self.page, render=render)
+        return caching.serve_page(request=request, key=self.page.key, render=render)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -54,7 +54,7 @@ class EventDetailView(DetailView):
         context["programme"] = SimpleLazyObject(lambda: selectors.programme_for(event=event))
         context["registration_state"] = event.registration_state()
         context["page_cache_key"] = self.page.key
-        context["page_cache_seconds"] = self.page.seconds
+        context["page_cache_seconds"] = caching.PAGE_SECONDS
         language = translation.get_language()
         context["export_sizes"] = SimpleLazyObject(
             lambda: export_sizes(event=event, language=language)

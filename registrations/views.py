@@ -88,7 +88,7 @@ class RegisterView(EventMixin, FormView):
             return super().get(request, *args, **kwargs)
         parts = ["register", self.event.pk, self.generation, self.event.registration_state()]
         parts += [*room_fullness(self.rooms).values(), get_language(), request.get_host()]
-        page = caching.EventPage(event=self.event, key=caching.page_key(*parts))
+        key = caching.page_key(*parts)
         holes = {seats_placeholder(room.pk): escape(seats_text(room)) for room in self.rooms}
 
         def render():
@@ -96,7 +96,7 @@ class RegisterView(EventMixin, FormView):
             form.show_seat_placeholders()
             return self.render_to_response(self.get_context_data(form=form))
 
-        return caching.serve_page(request=request, page=page, render=render, holes=holes)
+        return caching.serve_page(request=request, key=key, render=render, holes=holes)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -152,12 +152,9 @@ class RegisterDoneView(EventMixin, TemplateView):
         )
         if caching.whole_page_allowed(request):
             parts = ["done", self.event.pk, self.generation, bool(email), get_language()]
-            page = caching.EventPage(
-                event=self.event, key=caching.page_key(*parts, request.get_host())
-            )
             response = caching.serve_page(
                 request=request,
-                page=page,
+                key=caching.page_key(*parts, request.get_host()),
                 render=lambda: self.render_to_response(
                     self.get_context_data(email=email and self.EMAIL_PLACEHOLDER)
                 ),

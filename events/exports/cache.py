@@ -260,8 +260,8 @@ def export_response(
     request,
     *,
     version: ExportVersion,
-    key: str,
     kind: str,
+    parts: tuple,
     render: Callable[[], bytes],
     content_type: str,
     filename: str,
@@ -272,8 +272,10 @@ def export_response(
     """Answer with 304 when the client has this version, else the (cached) export.
 
     The ETag is weak: a re-render of the same version differs only in DTSTAMP and the PDF's
-    creation date.
+    creation date. The cache key is the kind, `parts` (what else names the file: the event or
+    registration, room, language) and the version.
     """
+    key = cache_key(kind, *parts, version.token)
     # The ETag names this file in this language at this version; Last-Modified is the data's.
     etag = "W/" + quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     not_modified = get_conditional_response(request, etag=etag, last_modified=version.timestamp)

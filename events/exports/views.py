@@ -6,12 +6,11 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import translation
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from events.exports import ical, pdf
 from events.exports.cache import (
-    cache_key,
     event_with_state,
     export_response,
     export_version,
@@ -39,8 +38,11 @@ def _event_with_state(slug: str) -> Event:
     return event
 
 
-def _filename(event: Event, name: str, extension: str) -> str:
-    return f"{event.slug}-{slugify(name)}.{extension}"
+def _filename(event: Event, name, extension: str, language: str, **params) -> str:
+    """The download's name in `language`, e.g. koki-abschluss-programm.pdf (`name`: a lazy
+    translation, with %(…)s `params`)."""
+    with translation.override(language):
+        return f"{event.slug}-{slugify(str(name) % params)}.{extension}"
 
 
 def size_name(event: Event, kind: str, language: str) -> str:
@@ -58,13 +60,12 @@ def programme_pdf(request, slug: str):
         programme = programme_for(event=event, with_occupancy=False)
         return pdf.programme_pdf(programme=programme, language=language)
 
-    with translation.override(language):
-        filename = _filename(event, _("programme"), "pdf")
+    filename = _filename(event, _("programme"), "pdf", language)
     return export_response(
         request,
         version=version,
-        key=cache_key("pdf", event.pk, language, version.token),
         kind="pdf",
+        parts=(event.pk, language),
         render=render,
         content_type=pdf.CONTENT_TYPE,
         filename=filename,
@@ -84,13 +85,12 @@ def programme_ical(request, slug: str):
         with translation.override(language):
             return ical.programme_calendar(programme=programme)
 
-    with translation.override(language):
-        filename = _filename(event, _("programme"), "ics")
+    filename = _filename(event, _("programme"), "ics", language)
     return export_response(
         request,
         version=version,
-        key=cache_key("ics", event.pk, language, version.token),
         kind="ics",
+        parts=(event.pk, language),
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=filename,
@@ -112,13 +112,12 @@ def room_ical(request, slug: str, number: int):
         with translation.override(language):
             return ical.room_calendar(programme=programme, room=room)
 
-    with translation.override(language):
-        filename = _filename(event, _("room %(number)s") % {"number": number}, "ics")
+    filename = _filename(event, _("room %(number)s"), "ics", language, number=number)
     return export_response(
         request,
         version=version,
-        key=cache_key("room-ics", event.pk, number, language, version.token),
         kind="room-ics",
+        parts=(event.pk, number, language),
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=filename,
@@ -153,13 +152,12 @@ def personal_ical(request, token: str):
         with translation.override(language):
             return ical.personal_calendar(programme=programme, registration=registration)
 
-    with translation.override(language):
-        filename = _filename(event, _("my programme"), "ics")
+    filename = _filename(event, _("my programme"), "ics", language)
     return export_response(
         request,
         version=version,
-        key=cache_key("personal-ics", registration.pk, language, version.token),
         kind="personal-ics",
+        parts=(registration.pk, language),
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=filename,
