@@ -86,7 +86,10 @@ def test_register_form_fuzz(client, rooms):
     def register(**values):
         before = Registration.objects.count()
         address = (values["email"] or "").strip()
-        known = bool(address) and Registration.objects.filter(email__iexact=address).exists()
+        # (PostgreSQL refuses a NUL even in a query; the form refuses such an address anyway.)
+        known = (
+            "\x00" not in address and Registration.objects.filter(email__iexact=address).exists()
+        )
 
         response = client.post(register_url(event), post_data(values))
 
