@@ -1,7 +1,34 @@
-"""The KoKI closing event as demo data (facts and sources: shared/koki-event.md).
+"""The KoKI closing event as demo data: `load_koki_demo`, `make run` (docs/demo.md).
 
-Confirmed facts are used as published; what is illustrative (minute-by-minute times,
-moderators, room capacities) is marked as such in the event's description.
+Facts, with their sources:
+- title: Abschlussveranstaltung der Initiative "#KoKI – Künstliche Intelligenz in Kommunen";
+  organiser: Co:Lab – Denklabor & Kollaborationsplattform für Gesellschaft & Digitalisierung
+  e.V.; virtual, free of charge; impulses, "Deep Dives" in eight parallel break-out rooms,
+  workshop sessions, networking, closing panel "Digitalisierung und Nachhaltigkeit", which also
+  starts the next initiative. Source: eGovernment Computing, "Abschlussveranstaltung der
+  Initiative #KoKI Künstliche Intelligenz in Kommunen" (Julia Mutzbauer), "the article".
+- 16 March 2021, 10:00–12:45 Europe/Berlin: the article (day, times); City & Bits,
+  "Co:Lab Künstliche Intelligenz in Kommunen", 2021-03-12 (year).
+- impulses: Henning Lühr (Staatsrat für Finanzen, Personal und Digitalisierung in Bremen
+  2002–2020, Vorsitzender des IT-Planungsrats 2019); Tobias Krafft (Algorithm Accountability
+  Lab, TU Kaiserslautern; Geschäftsführer bei Trusted AI): the article.
+- panel, in part: Christian Mainka (City & Bits) with Dr. Anja C. Wagner (FrolleinFlow),
+  "Digitale Gesellschaft: Welche Rolle spielt die Nachhaltigkeit?": City & Bits, 2021-03-12.
+- rooms 1 "Bildung & Lernen" and 2 "Politik & Verwaltung": the article.
+- the eight topic fields used for rooms 1–8: the post "Künstliche Intelligenz in Kommunen
+  (#KoKI)" on mehr-digitale-kommunen.de.
+- the publication "Künstliche Intelligenz in Kommunen" (Co:Lab's first community publication,
+  about 84 pages, launched at the event); about 250 registered, more than 230 took part:
+  Co:Lab posts "Unsere Publikation ist auf dem Weg!" and "Erfolgreicher KoKI-Abschluss mit über
+  230 Teilnehmenden".
+- the initiative: about 50 experts since December 2019 (kick-off 19 December 2019, Berlin): the
+  article; Co:Lab's kick-off post. Next initiative "Nachhaltig Digital – Digital Nachhaltig"
+  from May 2021: Co:Lab's initiatives page.
+
+Illustrative, and marked so in the event's description: the minute-by-minute times, the
+moderation (none is named), the full panel line-up, the room capacities (40 per room) and the
+assignment of rooms 3–8. The event goes on the next 16 March from today unless a date is given;
+the description says that the original took place in 2021.
 """
 
 import datetime as dt
@@ -75,6 +102,8 @@ SPEAKERS = {
     },
 }
 
+# (number, name, topic): rooms 1 and 2 as the article names them; rooms 3–8 take the other
+# topic fields of the publication (their assignment is illustrative).
 ROOMS = [
     (1, "Bildung & Lernen", "KI in Bildung & Lernen"),
     (2, "Politik & Verwaltung", "KI in Politik & Verwaltung"),
