@@ -53,6 +53,7 @@ messages: install-dev
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: install-dev
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)."; exit 1; }
 	$(BIN)/python bench/run.py
 
 screenshots: install-dev

@@ -1,638 +1,401 @@
-"""`make bench`: the production stack under load on this machine, measured in one table.
+"""`make bench`: koki's production stack under load on this machine, measured in one table.
 
-Starts PostgreSQL-backed koki under gunicorn (DEBUG off, Redis cache, queued mails) on
-127.0.0.1, loads the demo event, then
-  1. measures a hello-world view through the same gunicorn + Django stack: the ceiling;
-  2. measures the event page, programme.ics and programme.pdf with wrk (bounded time and count);
-  3. runs a registration rush: concurrent attendees load the form and submit it (bench/rush.py);
-  4. audits the database: no room over capacity, every accepted registration stored once.
-Everything it starts is stopped at the end, also on Ctrl+C or an error. Exit status 1 when the
-audit finds overbooking, lost or doubled registrations or errors; missed speed targets are
-shown in the table (exit status 0).
+A fresh PostgreSQL database `koki_bench` and Redis db 5; `migrate`, `collectstatic` and
+`load_koki_demo` (every room: 20 seats, 200 waiting-list places); gunicorn as deployed
+(gunicorn.conf.py, 2 × cores + 1 workers) on 127.0.0.1:8105 with DEBUG off, the Redis cache,
+mails queued in the database and the rate limits off (every bench request comes from one
+address). Then:
 
-    .venv/bin/python bench/run.py --help
+1. pages: wrk against /bench/hello/ (the cheapest view through the whole middleware stack: the
+   ceiling, measured before and after the pages), the event page, programme.ics and the cached
+   programme.pdf;
+2. the registration rush (bench/rush.py), then the audit of the database (bench/audit.py);
+3. the mail queue: one `manage.py db_worker` sends every mail the rush queued.
+
+Everything started here is stopped at the end, also after an error or Ctrl+C. Exit status 1
+when a request failed, the server logged an error, the audit found a fault or mails were left;
+a missed speed target only shows as ✗.
 """
 
 from __future__ import annotations
 
-import argparse
-import concurrent.futures
-import datetime as dt
-import json
+import asyncio
+import contextlib
+import io
 import os
 import platform
 import re
 import resource
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-
-import audit as audit_module
+import django
+import gunicorn
+import psycopg
 import redis
-from rush import RushConfig, percentile, run_rush
-from stack import Stack, StackConfig, cpu_used
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+DATABASE = "koki_bench"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+BASE_URL = "http://127.0.0.1:8105"
 SLUG = "koki-abschluss"
-WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+WORKERS = 2 * (os.cpu_count() or 1) + 1
+PAGE_SECONDS, WRK_CONNECTIONS = 8, 16
 PAGES = [
-    # key, label, path (relative to the event page), needs a warm-up request to fill its cache
-    ("event", "event page", ""),
-    ("ics", "programme.ics", "programme.ics"),
-    ("pdf", "programme.pdf (cached)", "programme.pdf"),
+    ("event page", f"/events/{SLUG}/"),
+    ("programme.ics", f"/events/{SLUG}/programme.ics"),
+    ("programme.pdf (cached)", f"/events/{SLUG}/programme.pdf"),
 ]
-TARGET_RATIO = 0.5
-TARGET_RUSH_RATE = 100.0
-TARGET_RUSH_P99_MS = 500.0
+ATTENDEES, CONCURRENCY, RUSH_SECONDS = 2000, 32, 60
+CAPACITY, WAITING_LIST = 20, 200
+TARGET_RATIO, TARGET_RATE, TARGET_P99 = 0.5, 100, 0.5
+RATE_LIMITS = ("REGISTER", "RESEND", "RESEND_ADDRESS", "LOGIN")
+TICKS = os.sysconf("SC_CLK_TCK")
+UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "koki.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # throwaway, new on every run
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "REDIS_URL": REDIS_URL,
+        "DJANGO_TASKS_BACKEND": "database",
+        # The db_worker "sends" to Django's in-memory backend: nothing leaves the machine.
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # Plain http on loopback: no redirect to HTTPS, no Secure-only cookies.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_STATIC_ROOT": str(tmp / "static"),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "KOKI_SITE_URL": BASE_URL,
+        "KOKI_BENCH_HELLO": "1",
+        **{f"KOKI_RATELIMIT_{name}": "off" for name in RATE_LIMITS},
+    }
 
 
 def log(message: str) -> None:
-    now = dt.datetime.now(dt.UTC)
-    print(f"[bench {now:%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+    stamp = time.strftime("%H:%M:%S", time.gmtime())
+    print(f"[bench {stamp}] {message}", file=sys.stderr, flush=True)
 
 
-@dataclass
-class Row:
-    what: str
-    result: str = ""
-    p50: str = ""
-    p99: str = ""
-    ratio: str = ""
-    cpu: str = ""
-    target: str = ""
-    met: str = ""
+# --- the stack ---------------------------------------------------------------------------------
+def reset_database(*, create: bool) -> str:
+    """Drops the bench database (and creates it afresh), empties the bench's Redis db."""
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
+        pg.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        if create:
+            pg.execute(f"CREATE DATABASE {DATABASE}")
+        version = pg.execute("SHOW server_version").fetchone()[0]
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return version
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds == seconds else "–"
+def prepare() -> None:
+    """The deployment steps, in this process: migrate, collectstatic; then the demo event."""
+    import audit
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    call_command("migrate", interactive=False, verbosity=0)
+    # Hashed names and the manifest as in production, without WhiteNoise's gzip/Brotli copies:
+    # they cost a minute of CPU, and the bench never fetches a static file.
+    manifest = {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": manifest}):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("load_koki_demo", stdout=io.StringIO())
+    audit.set_capacities(SLUG, CAPACITY, WAITING_LIST)
 
 
-# --- wrk ---------------------------------------------------------------------------------------
-def probe(url: str) -> tuple[int, int]:
-    """One GET (also fills a cache); the status and body size."""
+@contextlib.contextmanager
+def serve(error_log: Path):
+    """The one server: gunicorn as deployed (no access log: it would record the personal
+    links), in its own process group, stopped on leaving the block."""
+    command = [str(Path(sys.executable).with_name("gunicorn")), "koki.wsgi"]
+    command += ["--bind", BASE_URL.removeprefix("http://"), "--workers", str(WORKERS)]
+    command += ["--error-logfile", str(error_log), "--capture-output", "--no-control-socket"]
+    log(f"start: gunicorn {' '.join(command[1:])}")
+    server = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            return response.status, len(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, 0
-
-
-def run_wrk(url: str, *, seconds: int, connections: int, max_requests: int) -> dict:
-    env = {**os.environ, "KOKI_WRK_MAX_REQUESTS": str(max_requests)}
-    command = [
-        "wrk",
-        "--threads",
-        "1",
-        "--connections",
-        str(connections),
-        "--duration",
-        f"{seconds}s",
-        "--timeout",
-        "10s",
-        "--script",
-        str(WRK_SCRIPT),
-        url,
-    ]
-    out = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
-    )
-    for line in out.stdout.splitlines():
-        if line.startswith("KOKI_WRK "):
-            return json.loads(line.removeprefix("KOKI_WRK "))
-    raise SystemExit(f"bench: wrk printed no result:\n{out.stdout}\n{out.stderr}")
-
-
-def cpu_text(used: dict[str, float], requests: int) -> str:
-    if not requests:
-        return ""
-    app, db = (used[k] * 1000 / requests for k in ("app", "db"))
-    return f"{app:.1f} + {db:.1f} ms"
-
-
-def wrk_errors(data: dict) -> int:
-    return data["non_2xx"] + sum(data[k] for k in ("connect", "read", "write", "timeout"))
-
-
-def wrk_rate(data: dict) -> float:
-    return data["responses"] / (data["duration_us"] / 1e6)
-
-
-# --- machine -----------------------------------------------------------------------------------
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kib = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem_kib = int(line.split()[1])
-    return (
-        f"{os.cpu_count()} × {cpu}, {mem_kib / 1024 / 1024:.0f} GiB RAM, Linux {platform.release()}"
-    )
-
-
-def cpu_calibration() -> float:
-    """CPU milliseconds of a fixed pure-Python loop: compares this machine's speed between runs
-    (other load on a shared host slows every core; the tables are comparable through it)."""
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        total = 0
-        for number in range(1_000_000):
-            total += number * number
-        best = min(best, time.process_time() - started)
-    return best * 1000
-
-
-def versions(stack: Stack, postgres: str) -> str:
-    import django
-    import gunicorn
-
-    redis_version = redis.Redis.from_url(stack.config.redis_url).info("server")["redis_version"]
-    return (
-        f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"gunicorn {gunicorn.__version__}, PostgreSQL {postgres}, Redis {redis_version}"
-    )
-
-
-# --- profiling ---------------------------------------------------------------------------------
-class Profiler:
-    """Optional: py-spy records every gunicorn worker while a phase runs (--profile DIR)."""
-
-    def __init__(self, directory: Path | None, stack: Stack):
-        self.directory = directory
-        self.stack = stack
-        self.process: subprocess.Popen | None = None
-
-    def start(self, name: str) -> None:
-        if not self.directory or self.stack.gunicorn is None:
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        py_spy = Path(sys.executable).parent / "py-spy"
-        self.process = subprocess.Popen(
-            [
-                str(py_spy),
-                "record",
-                "--pid",
-                str(self.stack.gunicorn.pid),
-                "--subprocesses",
-                "--rate",
-                "97",
-                "--format",
-                "speedscope",
-                "--output",
-                str(self.directory / f"{name}.speedscope.json"),
-                "--nonblocking",
-                # Only threads holding the GIL: where the workers' CPU goes, not where their
-                # threads wait (for PostgreSQL, Redis or the next request).
-                "--gil",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1.0)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for _ in range(300):
+            if server.poll() is not None:
+                raise SystemExit(f"bench: gunicorn exited:\n{error_log.read_text()[-3000:]}")
             try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-# --- phases ------------------------------------------------------------------------------------
-def measure_pages(args, stack: Stack, rows: list[Row], profiler: Profiler) -> list[str]:
-    problems: list[str] = []
-    base = f"{stack.config.base_url}/events/{SLUG}/"
-    hello_url = f"{stack.config.base_url}/bench/hello/"
-    wrk_kwargs = {
-        "seconds": args.seconds,
-        "connections": args.connections,
-        "max_requests": args.max_requests,
-    }
-    ceiling = None
-    for key, label, path in [("hello", "hello world (ceiling)", None), *PAGES]:
-        if args.only and key not in args.only:
-            continue
-        url = hello_url if key == "hello" else base + path
-        status, size = probe(url)
-        if status == 404:
-            rows.append(
-                Row(
-                    f"{label}",
-                    f"skipped: {url.removeprefix(stack.config.base_url)} "
-                    "answers 404 (not built on this branch yet)",
-                )
-            )
-            continue
-        if status != 200:
-            problems.append(f"{label}: {url} answered {status}")
-            rows.append(Row(label, f"{url} answered {status}", met="✗"))
-            continue
-        for _ in range(args.connections):  # every worker warm, every cache filled
-            probe(url)
-        log(f"wrk {label}: {url} ({size} bytes) for {args.seconds} s")
-        profiler.start(key)
-        before = stack.cpu_snapshot()
-        try:
-            data = run_wrk(url, **wrk_kwargs)
-        finally:
-            profiler.stop()
-        used = cpu_used(before, stack.cpu_snapshot())
-        rate = wrk_rate(data)
-        errors = wrk_errors(data)
-        row = Row(
-            label,
-            f"{rate:,.0f} req/s ({data['responses']:,} in {data['duration_us'] / 1e6:.1f} s"
-            + (f", {errors} errors" if errors else "")
-            + ")",
-            p50=ms(data["p50_us"] / 1e6),
-            p99=ms(data["p99_us"] / 1e6),
-            cpu=cpu_text(used, data["responses"]),
-        )
-        if errors:
-            problems.append(f"{label}: {errors} errors ({data})")
-        if key == "hello":
-            ceiling = rate
-            row.ratio = "100 %"
-        elif ceiling:
-            ratio = rate / ceiling
-            row.ratio = f"{ratio:.0%}".replace("%", " %")
-            row.target = f"≥ {TARGET_RATIO:.0%}".replace("%", " %")
-            row.met = "✓" if ratio >= TARGET_RATIO and not errors else "✗"
-        rows.append(row)
-    return problems
-
-
-def warm_up(form_url: str, requests: int = 60, threads: int = 12) -> None:
-    """Load the form and send it without consent (refused, nothing stored), concurrently, so
-    that each worker has compiled its templates and validators before the rush is timed, as
-    the event page's visitors would have done in production."""
-
-    def visit(_number: int) -> int:
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        with opener.open(form_url, timeout=60) as response:
-            page = response.read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        data = urllib.parse.urlencode(
-            {"csrfmiddlewaretoken": token.group(1) if token else "", "email": "warm-up@example"}
-        ).encode()
-        request = urllib.request.Request(form_url, data=data, headers={"Origin": origin})
-        with opener.open(request, timeout=60) as response:
-            return response.status
-
-    origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(form_url))
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        statuses = set(pool.map(visit, range(requests)))
-    if statuses != {200}:
-        raise SystemExit(f"bench: the warm-up's refused submissions answered {statuses}")
-
-
-def measure_rush(args, stack: Stack, rows: list[Row], profiler: Profiler) -> list[str]:
-    problems: list[str] = []
-    form_url = f"{stack.config.base_url}/events/{SLUG}/register/"
-    status, _ = probe(form_url)
-    if status == 404:
-        rows.append(
-            Row(
-                "registration rush",
-                "skipped: /events/…/register/ answers 404 "
-                "(registration not built on this branch yet)",
-            )
-        )
-        return problems
-    rooms = audit_module.set_capacities(
-        slug=SLUG, capacity=args.capacity, waiting_list_size=args.waiting_list
-    )
-    seats = sum(capacity for _, _, capacity in rooms)
-    log("rush warm-up: every worker shows the form and a refused submission once")
-    warm_up(form_url)
-    run_id = time.strftime("%H%M%S")
-    config = RushConfig(
-        base_url=stack.config.base_url,
-        slug=SLUG,
-        attendees=args.attendees,
-        concurrency=args.concurrency,
-        deadline=args.rush_seconds,
-        run_id=run_id,
-        follow_redirect=not args.no_follow,
-    )
-    log(
-        f"rush: {args.attendees} attendees, {args.concurrency} at a time, at most "
-        f"{args.rush_seconds} s, into {len(rooms)} rooms × {args.capacity} seats"
-    )
-    offset = stack.log_offset()
-    profiler.start("rush")
-    before = stack.cpu_snapshot()
-    client_cpu = time.process_time()
-    try:
-        result = run_rush(config)
+                with urllib.request.urlopen(BASE_URL + "/bench/hello/", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                raise
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("bench: gunicorn did not answer within a minute")
+        yield server
     finally:
-        profiler.stop()
-    used = cpu_used(before, stack.cpu_snapshot())
-    client_cpu = time.process_time() - client_cpu
-    time.sleep(1)  # gunicorn flushes its log
-    logged = stack.server_errors(since=offset)
-    server_errors = sum(logged.values())
+        server.terminate()  # graceful: the master stops its workers
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
-    accepted_rate = len(result.accepted) / result.seconds
-    submit = result.latencies["submit"]
-    form = result.latencies["form"]
-    follow = result.latencies["follow"]
-    everything = form + submit + follow
-    rows.append(
-        Row(
-            "rush: load the form (GET)",
-            f"{len(form) / result.seconds:,.0f} req/s ({len(form):,})",
-            ms(percentile(form, 50)),
-            ms(percentile(form, 99)),
+
+def cpu_seconds(server: subprocess.Popen) -> dict[tuple[str, str], float]:
+    """CPU seconds so far of each gunicorn worker ("app") and each PostgreSQL backend of the
+    bench database ("db"): the server side's cost, which other load on the machine disturbs far
+    less than requests per second."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DATABASE],
         )
+        backends = [str(pid) for (pid,) in cursor.fetchall()]
+    workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    seconds = {}
+    for kind, pids in (("app", workers), ("db", backends)):
+        for pid in pids:
+            with contextlib.suppress(OSError):  # ended meanwhile
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                seconds[kind, pid] = (int(stat[11]) + int(stat[12])) / TICKS
+    return seconds
+
+
+def cpu_per(before: dict, after: dict, count: int) -> str:
+    app, db = (
+        sum(value - before.get(key, 0.0) for key, value in after.items() if key[0] == kind)
+        for kind in ("app", "db")
     )
+    return f"{app * 1000 / count:.1f} + {db * 1000 / count:.1f} ms" if count else ""
+
+
+# --- measurements ------------------------------------------------------------------------------
+def wrk(path: str, seconds: int = PAGE_SECONDS) -> dict:
+    command = ["wrk", "--threads", "1", "--connections", str(WRK_CONNECTIONS)]
+    command += ["--duration", f"{seconds}s", "--latency", "--header", "Accept-Language: de-DE"]
+    out = subprocess.run([*command, BASE_URL + path], capture_output=True, text=True, check=True)
+
+    def percentile(pct: int) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(\w+)", out.stdout, re.M).groups()
+        return float(value) * UNITS[unit]
+
+    return {
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)[1]),
+        "requests": int(re.search(r"(\d+) requests in", out.stdout)[1]),
+        "p50": percentile(50),
+        "p99": percentile(99),
+        # "Non-2xx or 3xx responses: N" and "Socket errors: connect N, read N, write N, timeout N"
+        "errors": sum(
+            map(int, re.findall(r"(?:responses:|connect|read|write|timeout) (\d+)", out.stdout))
+        ),
+    }
+
+
+def measure(server, label: str, path: str, problems: list) -> dict | None:
+    """Requests/s, latency and server CPU per request of one URL under wrk."""
+    try:
+        with urllib.request.urlopen(BASE_URL + path, timeout=120) as response:
+            response.read()  # renders the page once and fills its cache
+    except urllib.error.HTTPError as error:
+        problems.append(f"{label}: {path} answered {error.code}")
+        return None
+    wrk(path, seconds=1)  # every worker warm
+    log(f"wrk {label}: {path}, {PAGE_SECONDS} s")
+    before = cpu_seconds(server)
+    result = wrk(path)
+    result["cpu"] = cpu_per(before, cpu_seconds(server), result["requests"])
+    result["text"] = f"{result['rate']:,.0f} req/s ({result['requests']:,} requests"
+    result["text"] += f", {result['errors']} failed)" if result["errors"] else ")"
+    if result["errors"]:
+        problems.append(f"{label}: {result['errors']} of {result['requests']} requests failed")
+    return result
+
+
+def measure_pages(server, rows: list, problems: list) -> None:
+    first = measure(server, "hello world", "/bench/hello/", problems)
+    pages = [(label, measure(server, label, path, problems)) for label, path in PAGES]
+    last = measure(server, "hello world", "/bench/hello/", problems)
+    ceiling = (first["rate"] + last["rate"]) / 2
     rows.append(
-        Row(
-            "rush: submit (POST)",
-            f"{len(submit) / result.seconds:,.0f} req/s ({len(submit):,}, incl. "
-            f"{sum(result.double_outcomes.values())} double submits)",
-            ms(percentile(submit, 50)),
-            ms(percentile(submit, 99)),
-            target=f"p99 < {TARGET_RUSH_P99_MS:.0f} ms",
-            met="✓" if percentile(submit, 99) * 1000 < TARGET_RUSH_P99_MS else "✗",
-        )
-    )
-    if follow:
+        row("hello world: the ceiling", f"{ceiling:,.0f} req/s (mean of {first['rate']:,.0f} "
+            f"before the pages and {last['rate']:,.0f} after)", first["p50"], first["p99"],
+            "100%", first["cpu"])
+    )  # fmt: skip
+    for label, page in pages:
+        if page is None:
+            rows.append(row(label, "failed (see below)", met=False))
+            continue
+        ratio = page["rate"] / ceiling
         rows.append(
-            Row(
-                "rush: page after registering (GET)",
-                f"{len(follow) / result.seconds:,.0f} req/s ({len(follow):,})",
-                ms(percentile(follow, 50)),
-                ms(percentile(follow, 99)),
-            )
-        )
-    all_p99 = percentile(everything, 99) * 1000
+            row(label, page["text"], page["p50"], page["p99"], f"{ratio:.0%}", page["cpu"],
+                f"≥ {TARGET_RATIO:.0%}", ratio >= TARGET_RATIO and not page["errors"])
+        )  # fmt: skip
+
+
+def measure_rush(server, error_log: Path, rows: list, problems: list) -> set[str]:
+    import rush
+
+    form_url = f"{BASE_URL}/events/{SLUG}/register/"
+    log("rush warm-up: the workers show the form and refuse a submission without consent")
+    asyncio.run(rush.warm_up(form_url))
+    log(f"rush: {ATTENDEES} attendees, {CONCURRENCY} at a time, at most {RUSH_SECONDS} s")
+    before = cpu_seconds(server)
+    result = asyncio.run(rush.rush(form_url, ATTENDEES, CONCURRENCY, RUSH_SECONDS))
+    cpu = cpu_per(before, cpu_seconds(server), result.done) + " per attendee"
+    every = [seconds for step in result.latencies.values() for seconds in step]
+    submits = result.latencies["submit"]
+    rate = len(result.accepted) / result.seconds
+    p99, p99_submit = percentile(every, 99), percentile(submits, 99)
     rows.append(
-        Row(
-            "rush: registrations",
-            f"**{accepted_rate:,.0f} registrations/s** ({len(result.accepted):,} accepted of "
-            f"{result.attendees_done:,} attendees in {result.seconds:.1f} s; all requests: "
-            f"{len(everything) / result.seconds:,.0f} req/s; the load generator used "
-            f"{client_cpu * 1000 / max(result.attendees_done, 1):.1f} ms CPU per attendee)",
-            ms(percentile(everything, 50)),
-            ms(percentile(everything, 99)),
-            cpu=cpu_text(used, result.attendees_done) + " per attendee",
-            target=f"≥ {TARGET_RUSH_RATE:.0f}/s, p99 < {TARGET_RUSH_P99_MS:.0f} ms",
-            met="✓" if accepted_rate >= TARGET_RUSH_RATE and all_p99 < TARGET_RUSH_P99_MS else "✗",
-        )
-    )
-    rejected = ", ".join(f"{n} × “{message}”" for message, n in result.rejected.most_common(3))
-    rows.append(Row("rush: submissions the form sent back", rejected or "none"))
-    turned_away = ", ".join(f"{n} × {reason}" for reason, n in result.turned_away.most_common())
-    rows.append(Row("rush: attendees who found no place", turned_away or "none"))
-    if result.double_outcomes:
-        rows.append(
-            Row(
-                "rush: double submits",
-                ", ".join(
-                    f"{n} × {outcome}" for outcome, n in result.double_outcomes.most_common()
-                ),
-            )
-        )
-    error_total = result.error_count + server_errors
-    error_text = ", ".join(f"{n} × {kind}" for kind, n in result.errors.most_common())
+        row("rush: registrations", f"**{rate:,.0f} registrations/s** ({len(result.accepted):,} "
+            f"accepted of {result.done:,} attendees in {result.seconds:.1f} s; all requests: "
+            f"{len(every) / result.seconds:,.0f}/s)", percentile(every, 50), p99, cpu=cpu,
+            target=f"≥ {TARGET_RATE}/s, p99 < {TARGET_P99 * 1000:.0f} ms",
+            met=rate >= TARGET_RATE and p99 < TARGET_P99)
+    )  # fmt: skip
+    doubles = result.outcomes.pop("double submits", 0)
     rows.append(
-        Row(
-            "rush: errors",
-            f"{error_total}"
-            + (f" ({error_text})" if error_text else "")
-            + "; server log: "
-            + (", ".join(f"{n} × {kind}" for kind, n in logged.items()) or "no error"),
-            target="0",
-            met="✓" if not error_total else "✗",
-        )
-    )
-    if error_total:
-        problems.append("rush errors: " + "; ".join(result.error_samples))
-    if result.missing_fields:
-        problems.append(f"the form lacks the fields {sorted(result.missing_fields)}")
-    if result.attendees_done < args.attendees:
-        rows.append(
-            Row(
-                "rush: attendees not run",
-                f"{args.attendees - result.attendees_done} "
-                f"(the {args.rush_seconds} s bound was hit)",
-            )
-        )
+        row("rush: submits (POST)", f"{len(submits):,}, {doubles} of them a second click",
+            percentile(submits, 50), p99_submit, target=f"p99 < {TARGET_P99 * 1000:.0f} ms",
+            met=p99_submit < TARGET_P99)
+    )  # fmt: skip
+    outcomes = ", ".join(f"{n} × {what}" for what, n in result.outcomes.most_common())
+    rows.append(row("rush: no place, or the form sent back", outcomes or "none"))
+    # The last line of each traceback, and gunicorn's own errors (a worker timeout, a crash).
+    pattern = r"^\S+(?:Error|Exception): .*|^.*\[(?:ERROR|CRITICAL)\].*"
+    logged = Counter(re.findall(pattern, error_log.read_text(), re.M))
+    rows.append(
+        row("errors: rush requests, server log", f"{len(result.errors)} failed requests, "
+            f"{logged.total()} errors logged", target="0", met=not (result.errors or logged))
+    )  # fmt: skip
+    problems += [f"rush: {error}" for error in result.errors[:5]]
+    problems += [f"server log: {n} × {line[:300]}" for line, n in logged.items()]
+    return result.accepted
+
+
+def audit_rows(accepted: set[str], rows: list, problems: list) -> None:
+    import audit
 
     log("audit")
-    report = audit_module.audit(slug=SLUG, email_prefix=f"rush-{run_id}-", accepted=result.accepted)
-    fullest = max((room["held"] for room in report.rooms), default=0)
-    waiting = sum(room["waiting"] for room in report.rooms)
+    report = audit.audit(SLUG, accepted)
     rows.append(
-        Row(
-            "audit: seats",
-            f"{len(report.overbooked)} of {len(report.rooms)} rooms over capacity; "
-            f"{sum(r['held'] for r in report.rooms)} of {seats} seats held (fullest room "
-            f"{fullest}/{args.capacity}); {waiting} on waiting lists of "
-            f"{len(rooms) * args.waiting_list} places, {len(report.waiting_lists_over)} over"
-            + (
-                f"; waiting while seats are free: {report.waiting_in_free_rooms}"
-                if report.waiting_in_free_rooms
-                else ""
-            ),
-            target="0 over",
-            met="✓" if not (report.overbooked or report.waiting_lists_over) else "✗",
-        )
-    )
-    statuses_text = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items()))
+        row("audit: seats", f"{len(report['over'])} rooms over capacity or waiting-list size; "
+            f"{report['held']} of {report['seats']} seats held, {report['waiting']} waiting",
+            target="0 over", met=not report["over"])
+    )  # fmt: skip
+    faults = len(report["lost"]) + len(report["extra"]) + len(report["twice"])
+    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(report["statuses"].items()))
     rows.append(
-        Row(
-            "audit: accepted = stored once",
-            f"{report.accepted} accepted, {report.stored} stored ({statuses_text}); "
-            f"{len(report.lost)} lost, {len(report.unexpected)} stored but not accepted, "
-            f"{len(report.duplicates)} stored twice; {report.mails_queued} mails and "
-            f"{report.tasks_by_path[audit_module.EXPIRY_TASK]} hold expiries queued",
-            target="0 lost, 0 twice",
-            met="✓" if not (report.lost or report.unexpected or report.duplicates) else "✗",
-        )
-    )
-    if not report.ok:
+        row("audit: accepted = stored once", f"{len(accepted):,} accepted; stored: {statuses}; "
+            f"{len(report['lost'])} lost, {len(report['extra'])} stored but not accepted, "
+            f"{len(report['twice'])} stored twice", target="0", met=not faults)
+    )  # fmt: skip
+    if report["over"] or faults:
         problems.append(
-            f"audit: overbooked {report.overbooked} {report.waiting_lists_over}, "
-            f"lost {report.lost[:5]}, "
-            f"unexpected {report.unexpected[:5]}, duplicates {report.duplicates[:5]}"
+            f"audit: {report['over']}; lost {report['lost'][:5]}, stored but not accepted "
+            f"{report['extra'][:5]}, twice {report['twice'][:5]}"
         )
-    if report.waiting_in_free_rooms:
-        problems.append(f"waiting lists in rooms with free seats: {report.waiting_in_free_rooms}")
-    problems += measure_mail_queue(stack, rows)
-    return problems
 
 
-def measure_mail_queue(stack: Stack, rows: list[Row]) -> list[str]:
-    """After the rush: one `db_worker` renders and sends every queued mail (to Django's
-    in-memory mail backend: nothing leaves the machine). The rush's requests only queued them."""
-    ready = audit_module.mail_tasks("READY")
-    log(f"mail queue: one db_worker renders and sends {ready} mails")
+def measure_mail_queue(rows: list, problems: list) -> None:
+    """One `db_worker` renders and sends every mail the rush queued (its requests only queue)."""
+    import audit
+
+    ready = audit.mail_tasks("READY")
+    log(f"mail queue: one db_worker sends {ready} mails")
     started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    stack.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_seconds = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
-    sent, left = audit_module.mail_tasks("SUCCESSFUL"), audit_module.mail_tasks("READY")
+    command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"]
+    worker = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if worker.returncode:
+        problems.append(f"mail queue: the db_worker failed:\n{worker.stderr[-3000:]}")
+    seconds, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    sent, left = audit.mail_tasks("SUCCESSFUL"), ready - audit.mail_tasks("SUCCESSFUL")
     rows.append(
-        Row(
-            "mail queue after the rush (one db_worker)",
-            f"{sent:,} mails rendered and sent in {seconds:.1f} s ({sent / seconds:,.0f}/s); "
-            f"{left} left, {audit_module.mail_tasks('FAILED')} failed",
-            cpu=f"{cpu_seconds * 1000 / max(sent, 1):.1f} ms per mail (worker)",
-            target="all sent",
-            met="✓" if sent == ready and not left else "✗",
-        )
-    )
-    return [] if sent == ready and not left else [f"mail queue: {sent} of {ready} sent"]
+        row("mail queue after the rush (one db_worker)", f"{sent:,} mails sent in {seconds:.1f} s "
+            f"({sent / seconds:,.0f}/s), {left} left", cpu=f"{worker_cpu * 1000 / max(sent, 1):.1f}"
+            " ms per mail", target="all sent", met=sent > 0 and not left)
+    )  # fmt: skip
+    if left or not sent:
+        problems.append(f"mail queue: {sent} of {ready} mails sent")
 
 
-def print_table(rows: list[Row], header: list[str]) -> None:
-    print()
-    for line in header:
-        print(line)
-    print()
+# --- the table ---------------------------------------------------------------------------------
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values) or [float("nan")]
+    return ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))]
+
+
+def row(what, result, p50=None, p99=None, ratio="", cpu="", target="", met=None) -> list[str]:
+    def ms(seconds):
+        return "" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+    return [what, result, ms(p50), ms(p99), ratio, cpu, target, {None: "", 1: "✓", 0: "✗"}[met]]
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    print("\n" + "\n".join(header) + "\n")
     print(
         "| measurement | result | p50 | p99 | vs. ceiling | server CPU (app + db) | target | met |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | --- | :---: |")
-    for row in rows:
-        cells = [row.what, row.result, row.p50, row.p99, row.ratio, row.cpu, row.target, row.met]
+    for cells in rows:
         print("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
-    print()
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add = parser.add_argument
-    add("--port", type=int, default=int(os.environ.get("KOKI_BENCH_PORT", "8105")))
-    add(
-        "--database-url",
-        default=os.environ.get(
-            "KOKI_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/koki_bench"
-        ),
-    )
-    add("--redis-url", default=os.environ.get("KOKI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"))
-    add("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="2 × cores + 1")
-    add("--worker-class", choices=["sync", "gthread"], default="gthread", help="gunicorn.conf.py")
-    add("--threads", type=int, default=4, help="threads per worker with --worker-class gthread")
-    add("--seconds", type=int, default=8, help="wrk duration per page")
-    add("--connections", type=int, default=16, help="wrk connections")
-    add("--max-requests", type=int, default=100_000, help="wrk: at most this many per page")
-    add("--attendees", type=int, default=2000)
-    add("--concurrency", type=int, default=32, help="attendees in flight at once")
-    add("--rush-seconds", type=int, default=60, help="the rush stops starting attendees then")
-    add("--capacity", type=int, default=20, help="seats per room for the rush")
-    add("--waiting-list", type=int, default=200, help="waiting-list places per room")
-    add("--no-follow", action="store_true", help="do not load the page after registering")
-    add(
-        "--only",
-        type=lambda s: set(s.split(",")),
-        default=None,
-        help="comma-separated subset of hello,event,ics,pdf,rush",
-    )
-    add("--profile", type=Path, default=None, help="py-spy profiles of each phase into DIR")
-    add("--keep-db", action="store_true", help="keep the koki_bench database for inspection")
-    return parser.parse_args(argv)
+def main() -> int:
+    started, load = time.monotonic(), " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    for key in [key for key in os.environ if key.startswith(("DJANGO_", "KOKI_"))]:
+        del os.environ[key]
+    tmp = Path(tempfile.mkdtemp(prefix="koki-bench-"))
+    os.environ.update(environment(tmp))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the cleanup below runs then too
+    rows, problems = [], []
+    try:
+        log(f"fresh database {DATABASE}, Redis {REDIS_URL}; migrate, collectstatic, demo event")
+        postgres = reset_database(create=True)
+        django.setup()
+        prepare()
+        with serve(tmp / "gunicorn.log") as server:
+            measure_pages(server, rows, problems)
+            accepted = measure_rush(server, tmp / "gunicorn.log", rows, problems)
+        audit_rows(accepted, rows, problems)
+        measure_mail_queue(rows, problems)
+    finally:
+        from django.db import connections
 
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    started = time.monotonic()
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    config = StackConfig(
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        port=args.port,
-        workers=args.workers,
-        worker_class=args.worker_class,
-        threads=args.threads,
-        extra_env=bench_env_overrides(),
-    )
-    rows: list[Row] = []
-    problems: list[str] = []
-    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    calibration = cpu_calibration()
-    with Stack(config, log=log) as stack:
-        try:
-            log(f"fresh database {args.database_url.rsplit('/', 1)[1]}, Redis {args.redis_url}")
-            postgres = stack.recreate_database()
-            stack.apply_to_this_process()
-            audit_module.django_setup()
-            log("migrate, collectstatic, load the demo")
-            stack.prepare()
-            command = " ".join(
-                Path(p).name if i == 0 else p for i, p in enumerate(stack.gunicorn_command())
-            )
-            command = re.sub(r" --(access-logfile|error-logfile|worker-tmp-dir) \S+", "", command)
-            log(f"start: {command}")
-            stack.start()
-            profiler = Profiler(args.profile, stack)
-            problems += measure_pages(args, stack, rows, profiler)
-            if not args.only or "rush" in args.only:
-                problems += measure_rush(args, stack, rows, profiler)
-            header = [
-                f"koki bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC "
-                f"(`make bench`, {time.monotonic() - started:.0f} s)",
-                f"- machine: {machine()}; CPU calibration (1M-step Python loop): "
-                f"{calibration:.0f} ms, load average before the run: {load_before}",
-                f"- stack: {versions(stack, postgres)}; `{command}`; DEBUG off, Redis cache, "
-                "mails queued in the database; load generators on the same machine",
-                f"- pages: wrk, 1 thread, {args.connections} connections, {args.seconds} s each; "
-                f"rush: {args.attendees} attendees, {args.concurrency} at a time, "
-                f"8 rooms × {args.capacity} seats + {args.waiting_list} waiting-list places",
-            ]
-        finally:
-            stack.stop()
-            if not args.keep_db:
-                from django.db import connections
-
-                connections.close_all()
-                try:
-                    stack.drop_database()
-                except Exception as error:  # the table still matters more than the cleanup
-                    log(f"could not drop the bench database: {error}")
-    print_table(rows, header)
+        connections.close_all()
+        reset_database(create=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+    header = [
+        f"koki bench (`make bench`, {time.monotonic() - started:.0f} s)",
+        f"- machine: {os.cpu_count()} cores; load average before the run {load}, after it "
+        + " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        f"- stack: Python {platform.python_version()}, Django {django.get_version()}, gunicorn "
+        f"{gunicorn.__version__} ({WORKERS} workers, gunicorn.conf.py), PostgreSQL {postgres}, "
+        "Redis; DEBUG off; load generators on the same machine",
+        f"- pages: wrk, 1 thread, {WRK_CONNECTIONS} connections, {PAGE_SECONDS} s each; rush: "
+        f"{ATTENDEES} attendees, {CONCURRENCY} at a time; every room {CAPACITY} seats and "
+        f"{WAITING_LIST} waiting-list places",
+    ]
+    print_table(header, rows)
     for problem in problems:
         print(f"PROBLEM: {problem}")
     return 1 if problems else 0
 
 
-def bench_env_overrides() -> dict[str, str]:
-    """Settings the bench needs beyond the production defaults (see README "Performance").
-
-    All bench traffic comes from 127.0.0.1, and the rate limits key by client address: the
-    limits stay on (their cost is measured) but so high that the rush never meets them.
-    """
-    return {
-        "KOKI_RATELIMIT_REGISTER": "1000000/1m",
-        "KOKI_RATELIMIT_RESEND": "1000000/1m",
-        "KOKI_RATELIMIT_RESEND_ADDRESS": "1000000/1m",
-    }
-
-
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted; everything the bench started is stopped")
-        sys.exit(130)
+    sys.exit(main())

@@ -1,14 +1,11 @@
-"""The registration rush: many simulated attendees load the form and submit it, concurrently.
+"""The registration rush: simulated attendees load the form and submit it, many at once.
 
-Each attendee is a fresh browser without cookies: GET the register form (which sets the CSRF
-cookie), read the CSRF token and the room choices from the HTML, POST every field with the
-cookie and an Origin header, then follow the redirect as a browser does. A few attendees
-submit their form twice (a double click); that must never store them twice.
-
-Bounded: at most `attendees` attendees and `deadline` seconds; loopback only.
+Each attendee is a new browser: it loads the form (which sets the CSRF cookie), reads the token
+and each room's seat label, posts every field with the cookie and an Origin header, picks
+another room when the form comes back (its room filled up meanwhile), follows the redirect and
+checks that the page names its address. 20 % use the English language cookie; 2 % send their
+form twice (a double click), which must not store them twice.
 """
-
-from __future__ import annotations
 
 import asyncio
 import html
@@ -17,346 +14,171 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from urllib.parse import urljoin
 
 import aiohttp
 
-FIRST_NAMES = [
-    "Anna",
-    "Jörg",
-    "Özlem",
-    "Ben",
-    "Lea",
-    "Mehmet",
-    "Sophie",
-    "Jürgen",
-    "Fatma",
-    "Lukas",
-]
-LAST_NAMES = ["Müller", "Schmidt", "Yılmaz", "Weiß", "Nguyen", "Kowalski", "Becker", "Hoffmann"]
-ORGANISATIONS = ["Stadt Musterstadt", "Landkreis Beispiel", "Gemeinde Nirgendwo", "", "Co:Lab e.V."]
-JOB_ROLES = ["Digitalisierung", "Bürgermeisterin", "IT-Leitung", "", "Verwaltung"]
-
-INPUT_RE = re.compile(r"<input\b[^>]*>", re.IGNORECASE | re.DOTALL)
-ATTR_RE = re.compile(r'([a-zA-Z_:-]+)\s*=\s*"([^"]*)"')
-SEATS_RE = re.compile(
-    r'<label for="([^"]+)"[^>]*>.*?class="room-choice-seats">([^<]*)<', re.IGNORECASE | re.DOTALL
-)
-ERROR_RE = re.compile(
-    r'<(?:div|p|span|li)[^>]*class="[^"]*(?:invalid-feedback|errorlist|alert-danger)[^"]*"[^>]*>'
-    r"(.*?)</(?:div|p|span|li|ul)>",
-    re.IGNORECASE | re.DOTALL,
-)
-TAG_RE = re.compile(r"<[^>]+>")
-# What the seats label of a room choice says (German and English): a seat, a waiting list, no.
-WAITLIST_FULL = ("warteliste voll", "waiting list full")
-FULL = ("ausgebucht", "full")
+TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ROOM_RE = re.compile(r'name="room" value="([^"]+)".*?class="room-choice-seats">([^<]*)<', re.S)
+ERROR_RE = re.compile(r'id="error-summary".*?<li>(?:<a [^>]*>)?([^<]*)<', re.S)
+NO_FORM = 'class="status-box"'  # the page explains why there is no form: everything is full
+FIRST_NAMES = ["Anna", "Jörg", "Özlem", "Ben", "Lea", "Mehmet", "Sophie", "Jürgen", "Fatma"]
+LAST_NAMES = ["Müller", "Schmidt", "Yılmaz", "Weiß", "Nguyen", "Kowalski", "Becker"]
+ORGANISATIONS = ["Stadt Musterstadt", "Landkreis Beispiel", "", "Co:Lab e.V."]
 
 
 @dataclass
-class Form:
-    token: str | None
-    rooms: dict[str, str]  # room value -> "seats", "waitlist" or "closed", in page order
-    names: set[str]
+class Result:
+    latencies: dict = field(default_factory=lambda: {"form": [], "submit": [], "follow": []})
+    accepted: set = field(default_factory=set)
+    outcomes: Counter = field(default_factory=Counter)  # what else happened, for the table
+    errors: list = field(default_factory=list)
+    done: int = 0
+    seconds: float = 0.0
 
 
-def _inputs(page: str) -> list[dict[str, str]]:
-    return [
-        {k.lower(): html.unescape(v) for k, v in ATTR_RE.findall(tag)}
-        for tag in INPUT_RE.findall(page)
-    ]
+class Browser:
+    """One attendee's browser on the shared connection pool: its own cookies."""
 
+    def __init__(self, session: aiohttp.ClientSession, result: Result, english: bool = False):
+        self.session, self.result = session, result
+        self.cookies = {"django_language": "en"} if english else {}
 
-def parse_form(page: str) -> Form:
-    """The CSRF token, each room choice with what its label offers, and all field names."""
-    inputs = _inputs(page)
-    token = next((i.get("value") for i in inputs if i.get("name") == "csrfmiddlewaretoken"), None)
-    labels = {for_id: text.lower() for for_id, text in SEATS_RE.findall(page)}
-    rooms = {}
-    for radio in inputs:
-        if radio.get("name") != "room" or "value" not in radio:
-            continue
-        text = labels.get(radio.get("id", ""), "")
-        if any(word in text for word in WAITLIST_FULL):
-            rooms[radio["value"]] = "closed"
-        elif any(word in text for word in FULL):
-            rooms[radio["value"]] = "waitlist"
-        else:
-            rooms[radio["value"]] = "seats"
-    return Form(token=token, rooms=rooms, names={i["name"] for i in inputs if "name" in i})
-
-
-def first_error(page: str) -> str:
-    """The first message next to a field, with numbers as N so that messages group."""
-    for match in ERROR_RE.finditer(page):
-        text = " ".join(TAG_RE.sub(" ", html.unescape(match.group(1))).split())
-        if text:
-            return re.sub(r"\d+", "N", text)[:120]
-    return "form shown again without a visible error"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, round(pct / 100 * len(ordered) + 0.5 - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-@dataclass
-class RushConfig:
-    base_url: str
-    slug: str
-    attendees: int = 2000
-    concurrency: int = 32
-    deadline: float = 60.0
-    waitlist_share: float = 0.8
-    english_share: float = 0.2
-    double_submit_share: float = 0.02
-    follow_redirect: bool = True
-    max_tries: int = 3
-    seed: int = 8
-    run_id: str = "r"
-    timeout: float = 30.0
-
-    @property
-    def form_url(self) -> str:
-        return f"{self.base_url}/events/{self.slug}/register/"
-
-
-@dataclass
-class RushResult:
-    started: float = 0.0
-    finished: float = 0.0
-    latencies: dict[str, list[float]] = field(
-        default_factory=lambda: {"form": [], "submit": [], "follow": []}
-    )
-    attendees_done: int = 0
-    accepted: set[str] = field(default_factory=set)
-    rejected: Counter = field(default_factory=Counter)  # form errors: message -> count
-    turned_away: Counter = field(default_factory=Counter)  # attendees who found no place
-    double_outcomes: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)  # kind -> count
-    error_samples: list[str] = field(default_factory=list)
-    missing_fields: set[str] = field(default_factory=set)
-
-    @property
-    def seconds(self) -> float:
-        return max(self.finished - self.started, 1e-9)
-
-    @property
-    def submissions(self) -> int:
-        return len(self.latencies["submit"])
-
-    @property
-    def error_count(self) -> int:
-        return sum(self.errors.values())
-
-    def error(self, kind: str, sample: str) -> None:
-        self.errors[kind] += 1
-        if len(self.error_samples) < 5:
-            self.error_samples.append(f"{kind}: {sample}"[:300])
-
-
-# Without a form, the register page explains in a status box why (everything full, closed).
-NO_FORM_MARK = 'class="status-box"'
-EXPECTED_FIELDS = {
-    "first_name",
-    "last_name",
-    "email",
-    "organisation",
-    "job_role",
-    "room",
-    "join_waitlist",
-    "consent",
-    "homepage",
-    "csrfmiddlewaretoken",
-}
-
-
-class Attendee:
-    """One person: their data and choices are drawn once from the seeded generator."""
-
-    def __init__(self, number: int, config: RushConfig, rng: random.Random):
-        self.number = number
-        self.config = config
-        self.email = f"rush-{config.run_id}-{number:05d}@example.org"
-        self.first_name = rng.choice(FIRST_NAMES)
-        self.last_name = rng.choice(LAST_NAMES)
-        self.organisation = rng.choice(ORGANISATIONS)
-        self.job_role = rng.choice(JOB_ROLES)
-        self.accepts_waitlist = rng.random() < config.waitlist_share
-        self.double_submit = rng.random() < config.double_submit_share
-        self.room_pick = rng.random()
-        self.cookies: dict[str, str] = {}
-        if rng.random() < config.english_share:
-            # koki is German unless the language switcher's cookie says otherwise.
-            self.cookies["django_language"] = "en"
-
-    def headers(self, **extra: str) -> dict[str, str]:
-        headers = {"Accept-Language": "de-DE,de;q=0.9", "User-Agent": "koki-bench (rush)"}
-        headers.update(extra)
+    async def request(self, step: str, method: str, url: str, data=None):
+        headers = {"Accept-Language": "de-DE,de;q=0.9", "User-Agent": "koki-bench"}
+        if method == "POST":
+            headers |= {"Origin": url.split("/events/")[0], "Referer": url}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        return headers
+        started = time.perf_counter()
+        async with self.session.request(
+            method, url, data=data, headers=headers, allow_redirects=False
+        ) as response:
+            page = await response.text()
+        self.result.latencies[step].append(time.perf_counter() - started)
+        self.cookies |= {name: morsel.value for name, morsel in response.cookies.items()}
+        return response.status, response.headers.get("Location", ""), page
 
-    def keep_cookies(self, response: aiohttp.ClientResponse) -> None:
-        for header in response.headers.getall("Set-Cookie", []):
-            jar = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                self.cookies[name] = morsel.value
 
-    def choose(self, rooms: dict[str, str], tried: set[str]) -> tuple[str, bool] | None:
-        """A room and whether to join its waiting list, as a person reading the form would.
+def rooms_offered(page: str) -> dict[str, str]:
+    """Each room's choice with what its label offers: "seats", "waiting list" or "full"."""
+    rooms = {}
+    for value, label in ROOM_RE.findall(page):
+        label = label.lower()
+        full = "ausgebucht" in label or "full" in label
+        waiting_list_full = "warteliste voll" in label or "waiting list full" in label
+        rooms[value] = "full" if waiting_list_full else "waiting list" if full else "seats"
+    return rooms
 
-        Popular rooms first (room 1 draws about three times as many people as room 8); someone
-        who does not want a waiting list takes another room with seats while there is one.
-        """
-        open_rooms = [
-            room for room, state in rooms.items() if state != "closed" and room not in tried
-        ]
-        if not open_rooms:
-            return None
-        weights = [len(rooms) - index / 2 for index in range(len(open_rooms))]
-        target = self.room_pick * sum(weights)
-        choice = open_rooms[-1]
-        for room, weight in zip(open_rooms, weights, strict=True):
-            target -= weight
-            if target <= 0:
-                choice = room
-                break
-        if rooms[choice] == "waitlist" and not self.accepts_waitlist:
-            with_seats = [room for room in open_rooms if rooms[room] == "seats"]
-            if with_seats:
-                return with_seats[0], False
-        return choice, True
 
-    def form_data(self, token: str, room: str, join_waitlist: bool) -> dict[str, str]:
+def choose(rooms: dict[str, str], tried: set, rng: random.Random, waits: bool):
+    """A room as a person reading the form picks one: the first rooms are the most popular; who
+    does not want a waiting list takes a room with seats while there is one."""
+    open_rooms = [room for room, offer in rooms.items() if offer != "full" and room not in tried]
+    if not open_rooms:
+        return None
+    room = rng.choices(open_rooms, [2 * len(open_rooms) - i for i in range(len(open_rooms))])[0]
+    with_seats = [room for room in open_rooms if rooms[room] == "seats"]
+    if rooms[room] == "waiting list" and not waits and with_seats:
+        return with_seats[0]
+    return room
+
+
+async def attendee(session, number: int, form_url: str, result: Result) -> None:
+    rng = random.Random(number)
+    browser = Browser(session, result, english=rng.random() < 0.2)
+    email = f"rush-{number:05d}@example.org"
+    waits, clicks_twice = rng.random() < 0.8, rng.random() < 0.02
+    status, _, page = await browser.request("form", "GET", form_url)
+    tried = set()
+    for _attempt in range(3):
+        token, rooms = TOKEN_RE.search(page), rooms_offered(page)
+        if status != 200 or not (token and rooms):
+            if status == 200 and NO_FORM in page:
+                result.outcomes["found no form (all full)"] += 1
+            else:
+                result.errors.append(f"{status} without a form: {page[:300]}")
+            return
+        room = choose(rooms, tried, rng, waits)
+        if room is None:
+            result.outcomes["found no room with a place"] += 1
+            return
+        tried.add(room)
         data = {
-            "csrfmiddlewaretoken": token,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "email": self.email,
-            "organisation": self.organisation,
-            "job_role": self.job_role,
+            "csrfmiddlewaretoken": token[1],
+            "first_name": rng.choice(FIRST_NAMES),
+            "last_name": rng.choice(LAST_NAMES),
+            "email": email,
+            "organisation": rng.choice(ORGANISATIONS),
+            "job_role": "",
             "room": room,
             "consent": "on",
-            "homepage": "",  # the honeypot stays empty, as for a person
+            "homepage": "",  # the honeypot stays empty
         }
-        if join_waitlist:
+        if waits or rooms[room] != "seats":  # ticked as the form offers it, unless seats are left
             data["join_waitlist"] = "on"
-        return data
-
-
-async def _request(session, method, url, result: RushResult, step: str, **kwargs):
-    started = time.perf_counter()
-    async with session.request(method, url, allow_redirects=False, **kwargs) as response:
-        body = await response.text(errors="replace")
-    result.latencies[step].append(time.perf_counter() - started)
-    return response, body
-
-
-async def run_attendee(session, attendee: Attendee, config: RushConfig, result: RushResult):
-    """Load the form, submit it (another room if the chosen one filled up meanwhile, at most
-    `max_tries` times), follow the redirect; some submit the same form a second time."""
-    response, page = await _request(
-        session, "GET", config.form_url, result, "form", headers=attendee.headers()
-    )
-    if response.status != 200:
-        result.error(f"form GET {response.status}", page[:200])
-        return
-    attendee.keep_cookies(response)
-    tried: set[str] = set()
-    for _attempt in range(config.max_tries):
-        form = parse_form(page)
-        if not form.rooms and NO_FORM_MARK in page:
-            result.turned_away["the page says no registration is possible (no form)"] += 1
-            return
-        if form.token is None or not form.rooms or "csrftoken" not in attendee.cookies:
-            result.error("form without CSRF token, cookie or rooms", page[:200])
-            return
-        result.missing_fields |= EXPECTED_FIELDS - form.names
-        choice = attendee.choose(form.rooms, tried)
-        if choice is None:
-            result.turned_away["no room with a place left in the form"] += 1
-            return
-        room, join_waitlist = choice
-        tried.add(room)
-        data = attendee.form_data(form.token, room, join_waitlist)
-        headers = attendee.headers(Origin=config.base_url, Referer=config.form_url)
-        response, page = await _request(
-            session, "POST", config.form_url, result, "submit", data=data, headers=headers
-        )
-        if response.status in (301, 302, 303):
+        status, location, page = await browser.request("submit", "POST", form_url, data)
+        if status == 302:
             break
-        if response.status != 200:
-            result.error(f"submit {response.status}", page[:200])
-            return
-        if NO_FORM_MARK in page and not parse_form(page).rooms:
-            # Everything filled up meanwhile: the page says so instead of showing the form.
-            result.turned_away["the page says no registration is possible (after submitting)"] += 1
-            return
-        result.rejected[first_error(page)] += 1  # the form again, with the reason
+        if status == 200 and (error := ERROR_RE.search(page)):
+            result.outcomes[f"sent back: “{re.sub(r'\d+', 'N', error[1].strip())}”"] += 1
     else:
-        result.turned_away[f"gave up after {config.max_tries} rejected submissions"] += 1
+        result.outcomes["gave up after 3 tries"] += 1
         return
-
-    result.accepted.add(attendee.email)
-    attendee.keep_cookies(response)
-    location = response.headers.get("Location", "")
-    if config.follow_redirect and location:
-        follow, body = await _request(
-            session, "GET", urljoin(config.form_url, location), result, "follow",
-            headers=attendee.headers(Referer=config.form_url),
-        )  # fmt: skip
-        if follow.status != 200 or html.escape(attendee.email) not in body:
-            result.error(f"page after registering {follow.status} without the address", body[:200])
-
-    if attendee.double_submit:  # the same form sent again: must not create a second row
-        response, page = await _request(
-            session, "POST", config.form_url, result, "submit", data=data, headers=headers
-        )
-        if response.status in (301, 302, 303):
-            result.double_outcomes["redirected as the first time"] += 1
-        elif response.status == 200:
-            result.double_outcomes[f"rejected: {first_error(page)}"] += 1
-        else:
-            result.error(f"second submit {response.status}", page[:200])
+    result.accepted.add(email)
+    status, _, page = await browser.request("follow", "GET", urljoin(form_url, location))
+    if status != 200 or html.escape(email) not in page:
+        result.errors.append(f"the page after registering: {status} without {email}")
+    if clicks_twice:  # the same form once more: redirected again or refused, never stored twice
+        status, _, page = await browser.request("submit", "POST", form_url, data)
+        result.outcomes["double submits"] += 1
+        if status not in (200, 302):
+            result.errors.append(f"second submit: {status} {page[:300]}")
 
 
-async def _run(config: RushConfig) -> RushResult:
-    rng = random.Random(config.seed)
-    attendees = [Attendee(number, config, rng) for number in range(config.attendees)]
-    queue: asyncio.Queue[Attendee] = asyncio.Queue()
-    for attendee in attendees:
-        queue.put_nowait(attendee)
-    result = RushResult()
-    connector = aiohttp.TCPConnector(limit=config.concurrency, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=config.timeout)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
-    ) as session:
-        result.started = time.perf_counter()
-        stop_at = result.started + config.deadline
+def session(concurrency: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=30),
+        cookie_jar=aiohttp.DummyCookieJar(),  # each Browser keeps its own
+    )
 
-        async def worker():
-            while time.perf_counter() < stop_at:
-                try:
-                    attendee = queue.get_nowait()
-                except asyncio.QueueEmpty:
+
+async def warm_up(form_url: str, visits: int = 60) -> None:
+    """The form and a refused submission (no consent: nothing stored), 12 at a time, so that
+    every worker has compiled its templates before the rush, as the event page's visitors
+    would have made it in production."""
+    async with session(12) as shared:
+
+        async def visit() -> int:
+            browser = Browser(shared, Result())
+            status, _, page = await browser.request("form", "GET", form_url)
+            if status != 200 or not (token := TOKEN_RE.search(page)):
+                return status
+            data = {"csrfmiddlewaretoken": token[1], "email": "x@example.org"}
+            return (await browser.request("submit", "POST", form_url, data))[0]
+
+        statuses = set(await asyncio.gather(*(visit() for _ in range(visits))))
+    if statuses != {200}:
+        raise SystemExit(f"bench: the warm-up's refused submissions answered {statuses}")
+
+
+async def rush(form_url: str, attendees: int, concurrency: int, deadline: float) -> Result:
+    """`attendees` attendees, `concurrency` at a time; none starts after `deadline` seconds."""
+    result, numbers = Result(), iter(range(attendees))
+    async with session(concurrency) as shared:
+        started = time.perf_counter()
+
+        async def one_at_a_time() -> None:
+            for number in numbers:
+                if time.perf_counter() - started > deadline:
                     return
                 try:
-                    await run_attendee(session, attendee, config, result)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    result.error(type(exc).__name__, str(exc))
-                result.attendees_done += 1
+                    await attendee(shared, number, form_url, result)
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    result.errors.append(f"{type(error).__name__}: {error}")
+                result.done += 1
 
-        await asyncio.gather(*(worker() for _ in range(config.concurrency)))
-        result.finished = time.perf_counter()
+        await asyncio.gather(*(one_at_a_time() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
     return result
-
-
-def run_rush(config: RushConfig) -> RushResult:
-    return asyncio.run(_run(config))

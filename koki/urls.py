@@ -1,5 +1,3 @@
-import os
-
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
@@ -27,9 +25,9 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-if os.environ.get("KOKI_BENCH_HELLO") == "1":
+if settings.KOKI_BENCH_HELLO:
     # `make bench` only: the cheapest view through the full middleware stack, the ceiling
-    # against which bench/run.py measures the real pages. Off unless the variable is set.
+    # against which bench/run.py measures the real pages. Off unless the setting is on.
     def bench_hello(request):
         return HttpResponse("hello")
 

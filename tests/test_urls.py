@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 
 def _fresh_urlconf(name: str) -> str:
-    """Execute koki/urls.py again under another module name, with the current environment."""
+    """Execute koki/urls.py again under another module name, with the current settings."""
     spec = importlib.util.find_spec("koki.urls")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -23,8 +23,8 @@ def urlconf_module():
     sys.modules.pop(name, None)
 
 
-def test_bench_hello_is_absent_by_default(client, settings, monkeypatch, urlconf_module):
-    monkeypatch.delenv("KOKI_BENCH_HELLO", raising=False)
+def test_bench_hello_is_absent_by_default(client, settings, urlconf_module):
+    settings.KOKI_BENCH_HELLO = False
     settings.ROOT_URLCONF = _fresh_urlconf(urlconf_module)
 
     with pytest.raises(NoReverseMatch):
@@ -33,8 +33,8 @@ def test_bench_hello_is_absent_by_default(client, settings, monkeypatch, urlconf
 
 
 @pytest.mark.django_db
-def test_bench_hello_answers_when_enabled(client, settings, monkeypatch, urlconf_module):
-    monkeypatch.setenv("KOKI_BENCH_HELLO", "1")
+def test_bench_hello_answers_when_enabled(client, settings, urlconf_module):
+    settings.KOKI_BENCH_HELLO = True
     settings.ROOT_URLCONF = _fresh_urlconf(urlconf_module)
 
     response = client.get("/bench/hello/")
