@@ -5,14 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+from events.signals import room_capacity_raised
 
 
-def promote_after_capacity_change(request, rooms) -> None:
-    """More seats: people on the rooms' waiting lists move up (registrations.services)."""
-    from registrations.admin import promote_waiting_list
-
+def capacity_changed(request, rooms) -> None:
+    """More seats: tell the receivers of room_capacity_raised (waiting lists move up)."""
     if rooms:
-        promote_waiting_list(request, rooms, _("Moved up from the waiting list: capacity raised."))
+        room_capacity_raised.send(sender=Room, rooms=rooms, request=request)
 
 
 class ProgrammeServicesMixin:
@@ -103,7 +102,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         if formset.model is Room:
             raised = [room for room, fields in formset.changed_objects if "capacity" in fields]
-            promote_after_capacity_change(request, raised)
+            capacity_changed(request, raised)
 
     def get_event_timezone(self, request, object_id) -> str:
         if object_id:
@@ -182,7 +181,7 @@ class RoomAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.room_save(room=obj)
         if change and "capacity" in form.changed_data:
-            promote_after_capacity_change(request, [obj])
+            capacity_changed(request, [obj])
 
     def delete_model(self, request, obj):
         services.room_delete(room=obj)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def organiser(django_user_model):
+def browser_organiser(django_user_model):
+    """The organiser who logs in with the browser: "anna", in a rebuilt "Organisers" group."""
     # Transactional tests flush the data migrations' rows: rebuild the "Organisers" group.
     group, _created = Group.objects.get_or_create(name="Organisers")
     group.permissions.set(
@@ -42,7 +43,9 @@ def programme_exports(page, event, title):
     return entry.decoded("DTSTART"), int(entry["SEQUENCE"]), text
 
 
-def test_organiser_moves_an_agenda_item_and_the_public_page_follows(page, organiser, settings):
+def test_organiser_moves_an_agenda_item_and_the_public_page_follows(
+    page, browser_organiser, settings
+):
     settings.KOKI_EXPORT_VERSION_SECONDS = 0  # no per-process reuse of the export version
     day = timezone.localdate() + dt.timedelta(days=60)
     call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)

@@ -14,13 +14,11 @@ from tests.registrations.admin_helpers import (
     make_staff_outside_group,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.room(number=1, name="Bildung & Lernen", capacity=2),
+]
 CHANGELIST = "/admin/registrations/registration/"
-
-
-@pytest.fixture
-def room():
-    return RoomFactory(number=1, name="Bildung & Lernen", capacity=2)
 
 
 def waiting(room, last_name, seconds):
@@ -208,3 +206,14 @@ def test_event_without_rooms_has_an_empty_list(organiser_client):
     response = organiser_client.get(CHANGELIST, {"event__id__exact": event.pk})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("value", ["abc", "1\x00", "²", "99999999999999999999"])
+def test_bad_room_or_event_in_the_filters_is_no_server_error(organiser_client, room, value):
+    person = RegistrationFactory(room=room)
+    by_room = organiser_client.get(CHANGELIST, {"room": value})
+    assert by_room.status_code == 200
+    assert [r.pk for r in by_room.context["cl"].result_list] == [person.pk]
+    by_event = organiser_client.get(CHANGELIST, {"event__id__exact": value})
+    assert by_event.status_code == 200
+    assert [r.pk for r in by_event.context["cl"].result_list] == [person.pk]

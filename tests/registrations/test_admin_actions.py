@@ -12,15 +12,14 @@ from registrations.models import Registration
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import occupancy_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.rooms(
+        {"number": 1, "name": "Bildung & Lernen", "capacity": 3},
+        {"number": 2, "name": "Politik & Verwaltung", "capacity": 1},
+    ),
+]
 CHANGELIST = "/admin/registrations/registration/"
-
-
-@pytest.fixture
-def rooms():
-    room1 = RoomFactory(number=1, name="Bildung & Lernen", capacity=3)
-    room2 = RoomFactory(event=room1.event, number=2, name="Politik & Verwaltung", capacity=1)
-    return room1, room2
 
 
 def run_action(client, action, registrations, **extra):
@@ -224,3 +223,62 @@ def test_staff_outside_the_group_cannot_run_actions(client, rooms):
     assert move.status_code == 403
     person.refresh_from_db()
     assert (person.status, person.room_id) == ("confirmed", rooms[0].pk)
+
+
+@pytest.mark.parametrize(
+    "event_id", [None, "", "abc", "1\x00", "²", "99999999999999999999", "999999"]
+)
+def test_move_with_a_bad_event_id_is_not_found_and_moves_nobody(organiser_client, rooms, event_id):
+    room1, room2 = rooms
+    person = RegistrationFactory(room=room1)
+    data = {"registrations": [person.pk], "room": room2.pk}
+    if event_id is not None:
+        data["event"] = event_id
+    response = organiser_client.post(reverse("admin:registrations_registration_move"), data)
+    assert response.status_code == 404
+    person.refresh_from_db()
+    assert (person.status, person.room_id) == ("confirmed", room1.pk)
+    assert not LogEntry.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "„abc“ ist kein gültiger Wert."),
+        ("1\x00", "Nullzeichen sind nicht erlaubt."),
+        ("²", "„²“ ist kein gültiger Wert."),
+        ("99999999999999999999", "„99999999999999999999“ ist kein gültiger Wert."),
+    ],
+)
+def test_move_with_bad_registration_ids_shows_the_form_again(
+    organiser_client, rooms, value, message
+):
+    room1, room2 = rooms
+    person = RegistrationFactory(room=room1, first_name="Jürgen", last_name="Weiß")
+    response = organiser_client.post(
+        reverse("admin:registrations_registration_move"),
+        {"event": room1.event_id, "registrations": [person.pk, value], "room": room2.pk},
+    )
+    assert response.status_code == 200
+    assert list(response.context["selected"]) == [person]
+    assert response.context["form"].errors == {"registrations": [message]}
+    person.refresh_from_db()
+    assert person.room_id == room1.pk
+    assert not LogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "1\x00", "²", "99999999999999999999"])
+def test_cancel_with_bad_registration_ids_cancels_nothing(organiser_client, rooms, value):
+    person = RegistrationFactory(room=rooms[0])
+    response = organiser_client.post(
+        reverse("admin:registrations_registration_cancel"),
+        {"registrations": [person.pk, value]},
+        follow=True,
+    )
+    assert response.redirect_chain == [(CHANGELIST, 302)]
+    assert "Es wurde nichts storniert." in response.content.decode()
+    person.refresh_from_db()
+    assert person.status == "confirmed"
+    assert not LogEntry.objects.exists()
+    assert mail.outbox == []

@@ -14,7 +14,10 @@ from registrations.models import Registration
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import bulk_registrations
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.room(number=2, name="Politik & Verwaltung", capacity=2),
+]
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 HEADER = [
     "Nachname",
@@ -31,15 +34,11 @@ HEADER = [
 
 
 @pytest.fixture
-def room():
-    room = RoomFactory(number=2, name="Politik & Verwaltung", capacity=2)
+def people(room):
+    """Room 2's people of every status (the confirmed, unconfirmed and waiting ones returned),
+    and one in the event's other room, room 1."""
     other = RoomFactory(event=room.event, number=1, name="Bildung & Lernen")
     RegistrationFactory(room=other, last_name="Anderer Raum")
-    return room
-
-
-@pytest.fixture
-def people(room):
     registered = dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
     jurgen = RegistrationFactory(
         room=room,
@@ -192,3 +191,12 @@ def test_export_query_count_is_constant(organiser_client, django_assert_num_quer
         assert response.content.decode("utf-8-sig").count("\r\n") == count + 1
     else:
         assert load_workbook(io.BytesIO(response.content)).active.max_row == count + 1
+
+
+@pytest.mark.parametrize("value", ["abc", "1\x00", "²", "-1", "1.0", "99999999999999999999"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_with_a_bad_room_id_is_not_found(organiser_client, room, fmt, value):
+    url = reverse("admin:registrations_registration_export", args=[room.event_id, fmt])
+    response = organiser_client.get(url, {"room": value})
+    assert response.status_code == 404
+    assert "Content-Disposition" not in response

@@ -17,13 +17,11 @@ from tests.registrations.admin_helpers import (
     make_staff_outside_group,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.room(number=4, name="Stadt- & Regionalplanung", capacity=10),
+]
 ADD = "/admin/registrations/mailing/add/"
-
-
-@pytest.fixture
-def room():
-    return RoomFactory(number=4, name="Stadt- & Regionalplanung", capacity=10)
 
 
 @pytest.fixture

@@ -1,93 +1,36 @@
-"""The organisers' admin: registrations, occupancy, attendee lists, actions and messages.
+"""The registrations in the admin: list, filters, actions, occupancy, attendee lists.
 
 Every change to a registration goes through registrations.services (never by editing the
 status field) and is written to the admin log. Only members of the "Organisers" group (and
 superusers) see any of it: other staff see no personal data.
 """
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from events.models import Event, Room
-from registrations import exports, mailings, services
-from registrations.attendance import attendance_mark
-from registrations.models import Mailing, MailingRecipient, Registration
-from registrations.permissions import is_organiser
-from registrations.roster import (
-    attendee_list,
-    event_occupancy,
-    with_waitlist_position,
+from registrations import exports, services
+from registrations.admin.common import (
+    OrganisersOnlyMixin,
+    is_id,
+    log_changes,
+    promote_waiting_list,
 )
+from registrations.admin.forms import ConfirmForm, MoveForm
+from registrations.attendance import attendance_mark
+from registrations.models import Registration
+from registrations.roster import attendee_list, with_waitlist_position
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-
-
-class OrganisersOnlyMixin:
-    """Personal data: only for the Organisers group (on top of the model permissions)."""
-
-    def has_module_permission(self, request):
-        return is_organiser(request.user) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_organiser(request.user) and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return is_organiser(request.user) and super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return is_organiser(request.user) and super().has_add_permission(request, *args)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_organiser(request.user) and super().has_delete_permission(request, obj)
-
-
-def log_changes(request, registrations, message: str) -> None:
-    """One admin log entry per registration (bulk insert), with a plain-text message."""
-    if registrations:
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk,
-            queryset=list(registrations),
-            action_flag=CHANGE,
-            change_message=message,
-        )
-
-
-def promote_waiting_list(request, rooms, reason: str) -> list[Registration]:
-    """Fill the free seats of `rooms` from their waiting lists; log and report who moved up.
-
-    Used by the actions here and by the room admin in events/admin.py (capacity raised).
-    """
-    promoted: list[Registration] = []
-    for room in rooms:
-        moved_up = services.waitlist_promote(room=room)
-        if moved_up:
-            log_changes(request, moved_up, reason)
-            messages.success(
-                request,
-                ngettext(
-                    "%(room)s: %(count)d person moved up from the waiting list.",
-                    "%(room)s: %(count)d people moved up from the waiting list.",
-                    len(moved_up),
-                )
-                % {"room": room, "count": len(moved_up)},
-            )
-        promoted.extend(moved_up)
-    return promoted
-
-
-# --- Registrations ------------------------------------------------------------------------------
 
 
 class RoomListFilter(admin.SimpleListFilter):
@@ -99,7 +42,7 @@ class RoomListFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         rooms = Room.objects.select_related("event").order_by("event__starts_at", "number")
         event_id = request.GET.get("event__id__exact")
-        if event_id and event_id.isdigit():
+        if is_id(event_id):
             rooms = rooms.filter(event_id=event_id)
         rooms = list(rooms)
         if len({room.event_id for room in rooms}) <= 1:
@@ -107,7 +50,7 @@ class RoomListFilter(admin.SimpleListFilter):
         return [(str(room.pk), f"{room.event.title} – {room}") for room in rooms]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
+        if is_id(self.value()):
             return queryset.filter(room_id=self.value())
         return queryset
 
@@ -125,43 +68,6 @@ class AttendedListFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(attended_at__isnull=True)
         return queryset
-
-
-class MoveForm(forms.Form):
-    """The intermediate page of the action "move to another room"."""
-
-    event = forms.ModelChoiceField(queryset=Event.objects.all(), widget=forms.HiddenInput)
-    registrations = forms.ModelMultipleChoiceField(
-        queryset=Registration.objects.none(), widget=forms.MultipleHiddenInput
-    )
-    room = forms.ModelChoiceField(
-        label=_("New room"),
-        queryset=Room.objects.none(),
-        widget=forms.RadioSelect,
-        empty_label=None,
-    )
-
-    def __init__(self, *args, event: Event, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["registrations"].queryset = Registration.objects.filter(event=event).active()
-        occupancy = {row.room.pk: row for row in event_occupancy(event=event).rooms}
-        self.fields["room"].queryset = event.rooms.order_by("number")
-        self.fields["room"].label_from_instance = lambda room: (
-            ngettext(
-                "%(room)s (%(free)d seat free)",
-                "%(room)s (%(free)d seats free)",
-                occupancy[room.pk].free,
-            )
-            % {"room": room, "free": occupancy[room.pk].free}
-        )
-
-
-class ConfirmForm(forms.Form):
-    """The confirmation page of the action "cancel"."""
-
-    registrations = forms.ModelMultipleChoiceField(
-        queryset=Registration.objects.active(), widget=forms.MultipleHiddenInput
-    )
 
 
 STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at"]
@@ -204,19 +110,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": STATE_FIELDS}),
-        (
-            _("Person"),
-            {
-                "fields": [
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "organisation",
-                    "job_role",
-                    "language",
-                ]
-            },
-        ),
+        (_("Person"), {"fields": services.PERSON_FIELDS}),
         (_("History"), {"fields": HISTORY_FIELDS}),
     ]
     # Only the person's own details are edited here; state changes go through the actions.
@@ -244,6 +138,10 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("attended"), boolean=True, ordering="attended_at")
     def attended(self, obj):
         return obj.attended_at is not None
+
+    def save_model(self, request, obj, form, change):
+        # The person's details only: the form's copy of the state may be stale by now.
+        services.registration_update_details(registration=obj)
 
     # -- deletion goes through the service, so the seat moves on to the waiting list ----------
 
@@ -291,68 +189,57 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/registrations/registration/move.html", context)
 
     def move_view(self, request):
-        event = get_object_or_404(Event, pk=request.POST.get("event", ""))
+        # The event comes back in a hidden input: anything but an id is "not found", not a 500.
+        event_id = request.POST.get("event", "")
+        if not is_id(event_id):
+            raise Http404
+        event = get_object_or_404(Event, pk=event_id)
         form = MoveForm(request.POST, event=event)
         if not form.is_valid():
             selected = Registration.objects.filter(
                 event=event,
-                pk__in=[v for v in request.POST.getlist("registrations") if v.isdigit()],
+                pk__in=[v for v in request.POST.getlist("registrations") if is_id(v)],
             ).select_related("room")
             return self._render_move(request, event, list(selected), form)
         room = form.cleaned_data["room"]
-        moved, unchanged, failed = [], [], []
-        # First registered, first moved: when the seats run out, the later ones stay.
-        chosen = form.cleaned_data["registrations"].select_related("room", "event")
-        for registration in chosen.order_by("created_at", "pk"):
-            if registration.room_id == room.pk:
-                unchanged.append(registration)
-                continue
-            old_room = str(registration.room)
-            try:
-                services.registration_change_room(
-                    registration=registration, room=room, by_organiser=True
-                )
-            except services.RegistrationError as error:
-                reason = (
-                    gettext("the room is full")
-                    if getattr(error, "code", "") in {"full", "waitlist_full"}
-                    else str(error.message)
-                )
-                failed.append(f"{registration.full_name} ({reason})")
-                continue
-            moved.append(registration)
+        outcome = services.registrations_move(
+            registrations=form.cleaned_data["registrations"].select_related("room", "event"),
+            room=room,
+        )
+        for registration, old_room in outcome.moved:
             self.log_change(
                 request,
                 registration,
                 gettext("Moved from %(old)s to %(new)s.") % {"old": old_room, "new": room},
             )
-        if moved:
+        if outcome.moved:
             self.message_user(
                 request,
                 ngettext(
                     "%(count)d person moved to %(room)s.",
                     "%(count)d people moved to %(room)s.",
-                    len(moved),
+                    len(outcome.moved),
                 )
-                % {"count": len(moved), "room": room},
+                % {"count": len(outcome.moved), "room": room},
                 messages.SUCCESS,
             )
-        if unchanged:
+        if outcome.unchanged:
             self.message_user(
                 request,
                 ngettext(
                     "%(count)d person is in %(room)s already.",
                     "%(count)d people are in %(room)s already.",
-                    len(unchanged),
+                    len(outcome.unchanged),
                 )
-                % {"count": len(unchanged), "room": room},
+                % {"count": len(outcome.unchanged), "room": room},
                 messages.INFO,
             )
-        if failed:
+        if outcome.refused:
+            people = "; ".join(
+                f"{registration.full_name} ({reason})" for registration, reason in outcome.refused
+            )
             self.message_user(
-                request,
-                gettext("Not moved: %(people)s.") % {"people": "; ".join(failed)},
-                messages.WARNING,
+                request, gettext("Not moved: %(people)s.") % {"people": people}, messages.WARNING
             )
         return HttpResponseRedirect(self._changelist_url(event))
 
@@ -526,8 +413,10 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             raise Http404
         event = get_object_or_404(Event, pk=event_id)
         room = None
-        if request.GET.get("room"):
-            room = get_object_or_404(Room, pk=request.GET["room"], event=event)
+        if room_id := request.GET.get("room"):
+            if not is_id(room_id):
+                raise Http404
+            room = get_object_or_404(Room, pk=room_id, event=event)
         people = list(attendee_list(event=event, room=room))
         name = exports.filename(event, room, fmt)
         if fmt == "csv":
@@ -564,221 +453,3 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         ):
             next_url = reverse("admin:registrations_registration_occupancy")
         return HttpResponseRedirect(next_url)
-
-
-# --- Messages to attendees -----------------------------------------------------------------
-
-
-class MailingForm(forms.ModelForm):
-    class Meta:
-        model = Mailing
-        fields = ["event", "room", "audience", "subject", "body"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "room" in self.fields:
-            self.fields["room"].queryset = Room.objects.select_related("event").order_by(
-                "event__starts_at", "number"
-            )
-            self.fields["room"].label_from_instance = lambda room: f"{room.event.title} – {room}"
-
-    def clean(self):
-        cleaned = super().clean()
-        event, room = cleaned.get("event"), cleaned.get("room")
-        if event and room and room.event_id != event.pk:
-            self.add_error("room", _("This room belongs to another event."))
-        return cleaned
-
-
-class MailingRecipientInline(admin.TabularInline):
-    model = MailingRecipient
-    extra = 0
-    max_num = 0
-    can_delete = False
-    fields = ["name", "email", "room", "sent_at", "error", "attempts"]
-    readonly_fields = fields
-    verbose_name_plural = _("sent to")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("registration__room")
-
-    @admin.display(description=_("name"))
-    def name(self, obj):
-        return obj.registration.full_name
-
-    @admin.display(description=_("e-mail address"))
-    def email(self, obj):
-        return obj.registration.email
-
-    @admin.display(description=_("room"))
-    def room(self, obj):
-        return str(obj.registration.room)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Mailing)
-class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
-    form = MailingForm
-    list_display = ["subject", "event", "room", "audience", "queued_at", "delivered", "created_by"]
-    list_filter = ["event"]
-    list_select_related = ["event", "room", "created_by"]
-    search_fields = ["subject", "body"]
-    fields = ["event", "room", "audience", "subject", "body", "recipients_info", "preview"]
-    readonly_fields = ["recipients_info", "preview"]
-    change_form_template = "admin/registrations/mailing/change_form.html"
-
-    def get_queryset(self, request):
-        return mailings.mailing_counts(super().get_queryset(request))
-
-    sent_fields = [
-        "event",
-        "room",
-        "audience",
-        "subject",
-        "body",
-        "queued_at",
-        "created_by",
-        "recipients_info",
-    ]
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["event", "room", "audience", "subject", "body"]
-        if obj.is_sent:
-            return self.sent_fields
-        return self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.is_sent:
-            return self.sent_fields
-        return self.readonly_fields
-
-    def has_change_permission(self, request, obj=None):
-        # A sent message cannot change any more: its page only shows what went to whom.
-        if obj is not None and obj.is_sent:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def get_inlines(self, request, obj):
-        return [MailingRecipientInline] if obj is not None and obj.is_sent else []
-
-    def has_delete_permission(self, request, obj=None):
-        # A sent message is the record of what went to whom.
-        if obj is not None and obj.is_sent:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    @admin.display(description=_("delivered"))
-    def delivered(self, obj):
-        if not obj.is_sent:
-            return gettext("draft")
-        text = gettext("%(sent)d of %(total)d") % {
-            "sent": obj.recipients_sent,
-            "total": obj.recipients_total,
-        }
-        if obj.recipients_failed:
-            text += " " + gettext("(%(failed)d failed)") % {"failed": obj.recipients_failed}
-        return text
-
-    @admin.display(description=_("who receives it"))
-    def recipients_info(self, obj):
-        if obj.is_sent:
-            return self.delivered(obj)
-        count = mailings.mailing_audience(mailing=obj).count()
-        return ngettext(
-            "%(count)d person would receive this message now.",
-            "%(count)d people would receive this message now.",
-            count,
-        ) % {"count": count}
-
-    @admin.display(description=_("preview (first recipient)"))
-    def preview(self, obj):
-        first = mailings.mailing_audience(mailing=obj).select_related("event", "room").first()
-        if first is None:
-            return "–"
-        content = mailings.mailing_render(mailing=obj, registration=first)
-        return format_html('<div class="koki-preview">{}</div>', content["text"])
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        mailing = Mailing.objects.filter(pk=object_id, queued_at__isnull=True).first()
-        if mailing is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "audience_count": mailings.mailing_audience(mailing=mailing).count(),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(
-            request,
-            gettext("Saved as a draft. Check the recipients and the preview, then send it."),
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(reverse("admin:registrations_mailing_change", args=[obj.pk]))
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:mailing_id>/send/",
-                self.admin_site.admin_view(require_POST(self.send_view)),
-                name="registrations_mailing_send",
-            ),
-            path(
-                "<int:mailing_id>/retry/",
-                self.admin_site.admin_view(require_POST(self.retry_view)),
-                name="registrations_mailing_retry",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _get_for_change(self, request, mailing_id) -> Mailing:
-        mailing = get_object_or_404(Mailing.objects.select_related("event"), pk=mailing_id)
-        if not self.has_change_permission(request, mailing):
-            raise PermissionDenied
-        return mailing
-
-    def send_view(self, request, mailing_id):
-        mailing = self._get_for_change(request, mailing_id)
-        try:
-            count = mailings.mailing_send(mailing=mailing)
-        except mailings.MailingError as error:
-            self.message_user(request, error.message, messages.ERROR)
-        else:
-            self.log_change(
-                request,
-                mailing,
-                ngettext("Sent to %(count)d person.", "Sent to %(count)d people.", count)
-                % {"count": count},
-            )
-            self.message_user(
-                request,
-                ngettext(
-                    "The message is on its way to %(count)d person.",
-                    "The message is on its way to %(count)d people.",
-                    count,
-                )
-                % {"count": count},
-                messages.SUCCESS,
-            )
-        return HttpResponseRedirect(
-            reverse("admin:registrations_mailing_change", args=[mailing.pk])
-        )
-
-    def retry_view(self, request, mailing_id):
-        mailing = get_object_or_404(Mailing, pk=mailing_id)
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        count = mailings.mailing_retry_failed(mailing=mailing)
-        message = gettext("Failed mails queued again: %(count)d.") % {"count": count}
-        self.log_change(request, mailing, message)
-        self.message_user(request, message, messages.SUCCESS)
-        return HttpResponseRedirect(
-            reverse("admin:registrations_mailing_change", args=[mailing.pk])
-        )
