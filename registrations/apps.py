@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class RegistrationsConfig(AppConfig):
     name = "registrations"
     verbose_name = _("Registrations")
+
+    def ready(self) -> None:
+        from events.signals import room_capacity_raised
+        from registrations import occupancy, receivers
+
+        occupancy.connect_signals()
+        room_capacity_raised.connect(
+            receivers.promote_after_capacity_raised, dispatch_uid="koki-capacity-raised"
+        )

@@ -1,6 +1,17 @@
-"""The mails a registration sends, rendered in the language the person registered in."""
+"""The mails a registration sends, rendered in the language the person registered in, and the
+task that sends them.
+
+E-mail goes out through django.tasks, never in the request's way. In production the database
+backend (django-tasks-db) stores each mail as a task for `manage.py db_worker`; a failing mail
+server makes the task try again later with a growing delay, so the registration that queued it
+is never lost or slowed down.
+"""
+
+import datetime as dt
+import logging
 
 from django.core.mail import EmailMultiAlternatives
+from django.tasks import default_task_backend, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -10,7 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from events.exports.ical import personal_cancellation, personal_invitation
 from koki.site import absolute_url
 from registrations.models import Registration
-from registrations.tasks import send_registration_mail_task
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # about 2 hours of retries: after 1, 2, 4, … 64 minutes
 
 SUBJECTS = {
     "received": _("Your registration: %(event)s"),
@@ -81,6 +95,57 @@ def build(registration: Registration, kind: str) -> EmailMultiAlternatives:
             f"text/calendar; method={attachment['ics_method']}; charset=utf-8",
         )
     return message
+
+
+def retry_at(attempt: int) -> dt.datetime:
+    """When a mail that failed at `attempt` is tried again: after 1, 2, 4 … minutes."""
+    return timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1))
+
+
+def send_or_retry(message: EmailMultiAlternatives, *, attempt: int, retry) -> bool:
+    """Send; if that fails, `retry(run_after)` after 1, 2, 4 … minutes while attempts remain
+    (and the backend can defer), else raise. Returns whether the mail went out."""
+    try:
+        message.send()
+    except Exception as error:
+        # No personal data in the log: neither the address nor the text.
+        logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
+        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
+            raise
+        retry(retry_at(attempt))
+        return False
+    return True
+
+
+@task()
+def send_registration_mail_task(
+    *, registration_id: int, kind: str, status: str = "", attempt: int = 1
+) -> bool:
+    """Render one registration mail from the registration as it is now, and send it.
+
+    The queue holds only the registration's id, the kind of mail and the status it was queued
+    for: no name, no address, no secret link waits in the task table, and rendering costs the
+    worker's time, not the request's. A mail whose news is out of date by the time it is sent
+    is not sent: the registration was deleted, anonymised or cancelled since, or its status
+    changed (every change of status queues its own mail, which tells the news). Returns
+    whether a mail went out.
+    """
+    registration = (
+        Registration.objects.select_related("event", "room").filter(pk=registration_id).first()
+    )
+    if registration is None or registration.anonymised_at is not None:
+        return False
+    if registration.status == Registration.Status.CANCELLED and kind != "cancelled":
+        return False
+    if status and kind != "link" and registration.status != status:
+        return False
+    return send_or_retry(
+        build(registration, kind),
+        attempt=attempt,
+        retry=lambda run_after: send_registration_mail_task.using(run_after=run_after).enqueue(
+            registration_id=registration_id, kind=kind, status=status, attempt=attempt + 1
+        ),
+    )
 
 
 def queue(registration: Registration, kind: str) -> None:

@@ -2,7 +2,7 @@
 
 `mailing_send` records every recipient and queues one task per mail (django.tasks); the task
 sends it and records when it went out, or why not. A failing mail server makes the task try
-again later (database backend), like the registration mails in tasks.py.
+again later (database backend), like the registration mails in emails.py.
 """
 
 import logging
@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from koki.site import absolute_url
+from registrations.emails import MAX_ATTEMPTS, retry_at
 from registrations.models import Mailing, MailingRecipient, Registration
-from registrations.tasks import MAX_ATTEMPTS, retry_at
 
 logger = logging.getLogger(__name__)
 

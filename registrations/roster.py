@@ -19,8 +19,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from events.models import Event, Room
-from events.selectors import rooms_with_occupancy
+from registrations import occupancy
 from registrations.models import Registration
+from registrations.occupancy import RoomSeats
 
 STATUS_ORDER = Case(
     When(status=Registration.Status.CONFIRMED, then=Value(0)),
@@ -80,24 +81,15 @@ def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registr
 
 @dataclass
 class RoomOccupancy:
+    """A room's seats (registrations/occupancy.py) and how many attended."""
+
     room: Room
-    capacity: int
-    confirmed: int
-    pending: int
-    waiting: int
+    seats: RoomSeats
     attended: int
 
-    @property
-    def taken(self) -> int:
-        return self.confirmed + self.pending
-
-    @property
-    def free(self) -> int:
-        return max(self.capacity - self.taken, 0)
-
-    @property
-    def is_full(self) -> bool:
-        return self.free == 0
+    def __getattr__(self, name: str):
+        # capacity, confirmed, pending, waiting, taken, free, is_full, waiting_list_full, state
+        return getattr(self.seats, name)
 
 
 @dataclass
@@ -139,24 +131,16 @@ class EventOccupancy:
 
 def event_occupancy(*, event: Event, now=None) -> EventOccupancy:
     """Per room: capacity, confirmed, pending (unexpired holds), waiting, attended; one query."""
-    rooms = rooms_with_occupancy(event=event, now=now).annotate(
-        attended_count=Count(
-            "registrations",
-            filter=Q(registrations__attended_at__isnull=False)
-            & ~Q(registrations__status=Registration.Status.CANCELLED),
-        )
+    attended = Count(
+        "registrations",
+        filter=Q(registrations__attended_at__isnull=False)
+        & ~Q(registrations__status=Registration.Status.CANCELLED),
     )
+    rooms = occupancy.rooms_with_seats(event=event, now=now, attended_count=attended)
     return EventOccupancy(
         event=event,
         rooms=[
-            RoomOccupancy(
-                room=room,
-                capacity=room.capacity,
-                confirmed=room.confirmed_count,
-                pending=room.pending_count,
-                waiting=room.waiting_count,
-                attended=room.attended_count,
-            )
+            RoomOccupancy(room=room, seats=room.seats, attended=room.attended_count)
             for room in rooms
         ],
     )

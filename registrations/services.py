@@ -1,21 +1,34 @@
 """Every write to registrations, and the rules they follow (capacity, waiting list, window).
 
-Seats are taken inside a transaction that locks the room's row: lock once, late, only when
-taking capacity. A seat is held by a confirmed registration or by an unexpired pending one
-(double opt-in), so an expired hold frees its seat without a cron job. Whenever a room is
-locked, people waiting for it are promoted first, so nobody jumps the queue.
+One lock discipline for every write (registrations/occupancy.py owns the seat rule):
+
+1. lock the rooms involved, in primary-key order (`occupancy.lock_rooms`);
+2. then lock the registration's row and read it afresh (`_locked`);
+3. decide from that fresh row: a cancelled registration stays cancelled, a deleted one is
+   `RegistrationGone`, and a registration that changed room between the read and the lock is
+   read and locked again.
+
+Promotions from a waiting list happen under the room's lock too, so whoever holds it sees
+every seat and place of the room as committed. Seats are counted after locking.
 """
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.tasks import default_task_backend, task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
-from registrations import emails, tasks
+from registrations import emails, occupancy
 from registrations.models import Registration
+from registrations.occupancy import RoomSeats
+
+Status = Registration.Status
 
 
 class RegistrationError(Exception):
@@ -35,100 +48,149 @@ class AlreadyRegistered(RegistrationError):
         self.registration = registration
 
 
+class RegistrationGone(RegistrationError):
+    """The registration was deleted (by the person or the organisers) meanwhile."""
+
+    def __init__(self):
+        super().__init__(_("This registration no longer exists."), code="gone")
+
+
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-# The three reads every registration makes, written as SQL: the ORM spent several times as long
-# composing them as the database spent answering (README "Performance"). Plain SQL that
-# PostgreSQL and SQLite both run; values are always parameters, names come from the models.
-LOCK_ROOM_SQL = "SELECT * FROM {table} WHERE id = %s"
-OCCUPANCY_SQL = """
-    SELECT COUNT(*) FILTER (WHERE status = %s OR (status = %s AND expires_at > %s)),
-           COUNT(*) FILTER (WHERE status = %s)
-    FROM {table} WHERE room_id = %s
-"""
-REGISTERED_SQL = """
-    SELECT id FROM {table} WHERE event_id = %s AND LOWER(email) = LOWER(%s) AND status <> %s
-    LIMIT 1
-"""
+# --- Locks --------------------------------------------------------------------------------------
 
 
-def _sql(template: str, model=Registration) -> str:
-    return template.format(table=connection.ops.quote_name(model._meta.db_table))
+class _MovedMeanwhile(Exception):
+    """The registration left the room that was locked for it: lock again."""
 
 
-def _lock_room(room_id: int, event: Event | None = None) -> Room:
-    """The room's row, locked until the transaction ends (SELECT … FOR UPDATE; SQLite has no
-    row locks and serialises writers instead); with its event, given or loaded."""
-    sql = _sql(LOCK_ROOM_SQL, Room)
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    room = next(iter(Room.objects.raw(sql, [room_id])), None)
-    if room is None or (event is not None and room.event_id != event.pk):
-        raise Room.DoesNotExist(f"No room {room_id} in this event.")
-    room.event = event if event is not None else Event.objects.get(pk=room.event_id)
+LOCK_ATTEMPTS = 3
+
+
+def _locked[T](
+    registration: Registration,
+    action: Callable[[Registration, dict[int, Room]], T],
+    *,
+    also_rooms: Iterable[int] = (),
+) -> T:
+    """Run `action(fresh registration, locked rooms)` in one transaction, after locking the
+    registration's room and `also_rooms` (primary-key order), then the registration's row.
+
+    `registration` (the caller's copy) is updated to the row as it is after `action`.
+    """
+    for _attempt in range(LOCK_ATTEMPTS):
+        room_id = Registration.objects.filter(pk=registration.pk).values_list("room_id", flat=True)
+        room_id = room_id.first()
+        if room_id is None:
+            raise RegistrationGone
+        try:
+            with transaction.atomic():
+                rooms = occupancy.lock_rooms(room_id, *also_rooms)
+                fresh = Registration.objects.select_for_update().filter(pk=registration.pk).first()
+                if fresh is None:
+                    raise RegistrationGone
+                if fresh.room_id != room_id:
+                    raise _MovedMeanwhile
+                fresh.event = registration.event
+                for room in rooms.values():
+                    room.event = registration.event
+                fresh.room = rooms[fresh.room_id]
+                result = action(fresh, rooms)
+        except _MovedMeanwhile:
+            continue
+        for field in Registration._meta.concrete_fields:
+            setattr(registration, field.attname, getattr(fresh, field.attname))
+        registration.room = fresh.room
+        return result
+    raise RegistrationError(
+        _("Your registration changed at this very moment. Please try again."), code="busy"
+    )
+
+
+def _lock_room(room_id: int, event: Event) -> Room:
+    """Lock one room of `event` (a registration not yet stored has no row to lock)."""
+    room = occupancy.lock_rooms(room_id).get(room_id)
+    if room is None or room.event_id != event.pk:
+        raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
+    room.event = event
     return room
 
 
-@dataclass
-class Occupancy:
-    """A locked room's seats taken and waiting-list places taken."""
-
-    taken: int
-    waiting: int
+# --- Hold expiry: the waiting list moves up when an unconfirmed hold runs out -------------------
 
 
-def _occupancy(room: Room, now: dt.datetime) -> Occupancy:
-    """Seats taken (confirmed, or pending and unexpired) and waiting-list places, in one query."""
-    Status = Registration.Status
-    params = [Status.CONFIRMED, Status.PENDING, connection.ops.adapt_datetimefield_value(now)]
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(OCCUPANCY_SQL), [*params, Status.WAITING, room.pk])
-        taken, waiting = cursor.fetchone()
-    return Occupancy(taken=taken, waiting=waiting)
+@task()
+def promote_waiting_list_task(*, room_id: int) -> int:
+    """Runs when unconfirmed holds of the room expire: their seats go to the people waiting."""
+    room = Room.objects.select_related("event").filter(pk=room_id).first()
+    if room is None:
+        return 0
+    return len(waitlist_promote(room=room))
 
 
-def _active_registration(event: Event, email: str) -> Registration | None:
-    """The active registration of `email` (any case) for the event, if there is one: the id
-    from plain SQL (the common answer is none), then the row."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(REGISTERED_SQL), [event.pk, email, Registration.Status.CANCELLED])
-        row = cursor.fetchone()
-    # .first(): the registration may have been deleted since.
-    return Registration.objects.filter(pk=row[0]).first() if row else None
+def expiry_run_after(expires_at: dt.datetime) -> dt.datetime:
+    """When the promotion for a hold runs: the next whole minute at or after it expires."""
+    whole_minute = expires_at.replace(second=0, microsecond=0)
+    return whole_minute if whole_minute == expires_at else whole_minute + dt.timedelta(minutes=1)
+
+
+def _schedule_hold_expiry(*, room_id: int, expires_at: dt.datetime) -> None:
+    """Promote the waiting list when a hold runs out, where the backend can defer tasks.
+
+    One promotion per room and minute serves every hold of that room expiring within the
+    minute (a rush gives out dozens a second, and each promotion locks the room): a seat moves
+    on at most a minute after its hold ran out. The cache remembers a scheduled promotion once
+    its transaction committed; a lost or unreachable cache costs a second task, nothing more.
+
+    Without a deferring backend (development) the waiting list moves up the next time anyone
+    registers for, confirms in or leaves the room (each of them promotes under the lock).
+    """
+    if not default_task_backend.supports_defer:
+        return
+    run_after = expiry_run_after(expires_at)
+    key = f"koki:hold-expiry:{room_id}:{run_after:%Y%m%d%H%M}"
+    if cache.get(key) is not None:
+        return
+    promote_waiting_list_task.using(run_after=run_after).enqueue(room_id=room_id)
+    seconds = max(int((run_after - timezone.now()).total_seconds()) + 60, 60)
+    transaction.on_commit(lambda: cache.set(key, True, seconds))
+
+
+# --- Placing people -----------------------------------------------------------------------------
 
 
 def _hold_or_confirm(registration: Registration, event: Event, now: dt.datetime) -> None:
     """Give the registration a seat: confirmed, or a pending hold while e-mail is unconfirmed."""
     registration.waiting_since = None
     if event.double_opt_in and registration.email_confirmed_at is None:
-        registration.status = Registration.Status.PENDING
+        registration.status = Status.PENDING
         registration.expires_at = now + dt.timedelta(minutes=event.hold_minutes)
-        tasks.schedule_hold_expiry(room_id=registration.room_id, expires_at=registration.expires_at)
+        _schedule_hold_expiry(room_id=registration.room_id, expires_at=registration.expires_at)
     else:
-        registration.status = Registration.Status.CONFIRMED
+        registration.status = Status.CONFIRMED
         registration.expires_at = None
 
 
-def _promote_locked(room: Room, now: dt.datetime) -> tuple[list[Registration], Occupancy]:
+def _promote_locked(room: Room, now: dt.datetime) -> RoomSeats:
     """Fill free seats of a locked room from its waiting list, first come first served.
 
-    Returns the promoted registrations and the room's occupancy afterwards, so callers that go
-    on to place someone need not count again.
+    Returns the room's seats afterwards (callers that go on to place someone need not count
+    again); the promoted registrations are in `room.promoted`.
     """
-    occupancy = _occupancy(room, now)
-    free = room.capacity - occupancy.taken
-    if free <= 0 or occupancy.waiting == 0:
-        return [], occupancy
-    promoted = list(Registration.objects.filter(room=room).waiting()[:free])
-    for registration in promoted:
+    seats = occupancy.room_seats(room, now=now)
+    room.promoted = []
+    if not seats.free or not seats.waiting:
+        return seats
+    waiting = Registration.objects.filter(room=room, status=Status.WAITING)
+    for registration in waiting.order_by("waiting_since", "pk")[: seats.free]:
+        registration.room = room
         _hold_or_confirm(registration, room.event, now)
         registration.save(update_fields=["status", "expires_at", "waiting_since", "updated_at"])
         emails.queue(registration, "promoted")
-    occupancy.taken += len(promoted)
-    occupancy.waiting -= len(promoted)
-    return promoted, occupancy
+        room.promoted.append(registration)
+    return occupancy.room_seats(room, now=now)
 
 
 def _check_window(event: Event, now: dt.datetime) -> None:
@@ -142,11 +204,11 @@ def _check_window(event: Event, now: dt.datetime) -> None:
 
 
 def _place(
-    registration: Registration, room: Room, *, occupancy: Occupancy, join_waitlist: bool, now
+    registration: Registration, room: Room, *, seats: RoomSeats, join_waitlist: bool, now
 ) -> None:
     """Put a registration into a locked room: a seat if one is free, else its waiting list."""
     registration.room = room
-    if occupancy.taken < room.capacity:
+    if not seats.is_full:
         _hold_or_confirm(registration, room.event, now)
         return
     if not join_waitlist:
@@ -155,15 +217,28 @@ def _place(
             % {"room": room.number},
             code="full",
         )
-    if occupancy.waiting >= room.waiting_list_size:
+    if seats.waiting_list_full:
         raise RegistrationError(
             _("Room %(room)s and its waiting list are full. Please choose another room.")
             % {"room": room.number},
             code="waitlist_full",
         )
-    registration.status = Registration.Status.WAITING
+    registration.status = Status.WAITING
     registration.expires_at = None
     registration.waiting_since = now
+
+
+def _active_registration(event: Event, email: str) -> Registration | None:
+    """The active registration of `email` (any case) for the event, if there is one."""
+    return (
+        Registration.objects.alias(email_lower=Lower("email"))
+        .filter(event=event, email_lower=email.lower())
+        .exclude(status=Status.CANCELLED)
+        .first()
+    )
+
+
+# --- The writes ---------------------------------------------------------------------------------
 
 
 def registration_create(
@@ -197,8 +272,8 @@ def registration_create(
 
     try:
         with transaction.atomic():
-            room = _lock_room(room.pk, event)
-            _promoted, occupancy = _promote_locked(room, now)
+            locked = _lock_room(room.pk, event)
+            seats = _promote_locked(locked, now)
             registration = Registration(
                 event=event,
                 first_name=first_name,
@@ -210,7 +285,7 @@ def registration_create(
                 consent_at=now,
                 privacy_notice_version=event.privacy_notice_version,
             )
-            _place(registration, room, occupancy=occupancy, join_waitlist=join_waitlist, now=now)
+            _place(registration, locked, seats=seats, join_waitlist=join_waitlist, now=now)
             registration.save()
             emails.queue(registration, "received")
     except IntegrityError as error:
@@ -222,6 +297,16 @@ def registration_create(
     return registration
 
 
+def hold_expired(registration: Registration, now=None) -> bool:
+    now = _now(now)
+    return registration.status == Status.PENDING and registration.expires_at <= now
+
+
+def _refuse_cancelled(registration: Registration) -> None:
+    if registration.status == Status.CANCELLED:
+        raise RegistrationError(_("This registration was cancelled."), code="cancelled")
+
+
 def registration_confirm(*, registration: Registration, now=None) -> Registration:
     """The person clicked the link in the e-mail (double opt-in).
 
@@ -230,29 +315,24 @@ def registration_confirm(*, registration: Registration, now=None) -> Registratio
     the waiting list. Confirming twice changes nothing.
     """
     now = _now(now)
-    if registration.status == Registration.Status.CANCELLED:
-        raise RegistrationError(_("This registration was cancelled."), code="cancelled")
-    with transaction.atomic():
-        room = _lock_room(registration.room_id, registration.event)
-        registration.refresh_from_db()
-        first_confirmation = registration.email_confirmed_at is None
+
+    def confirm(fresh: Registration, rooms: dict[int, Room]) -> None:
+        _refuse_cancelled(fresh)
+        first_confirmation = fresh.email_confirmed_at is None
         if first_confirmation:
-            registration.email_confirmed_at = now
+            fresh.email_confirmed_at = now
         # A hold still valid keeps its seat; an expired one gets a seat if one is free.
-        if registration.status == Registration.Status.PENDING and (
-            registration.expires_at > now or _promote_locked(room, now)[1].taken < room.capacity
+        if fresh.status == Status.PENDING and (
+            fresh.expires_at > now or not _promote_locked(fresh.room, now).is_full
         ):
-            registration.status = Registration.Status.CONFIRMED
-            registration.expires_at = None
-        registration.save()
-        if first_confirmation and registration.status == Registration.Status.CONFIRMED:
-            emails.queue(registration, "confirmed")
+            fresh.status = Status.CONFIRMED
+            fresh.expires_at = None
+        fresh.save()
+        if first_confirmation and fresh.status == Status.CONFIRMED:
+            emails.queue(fresh, "confirmed")
+
+    _locked(registration, confirm)
     return registration
-
-
-def hold_expired(registration: Registration, now=None) -> bool:
-    now = _now(now)
-    return registration.status == Registration.Status.PENDING and registration.expires_at <= now
 
 
 def registration_change_room(
@@ -272,60 +352,74 @@ def registration_change_room(
     now = _now(now)
     if room.event_id != registration.event_id:
         raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
-    if registration.status == Registration.Status.CANCELLED:
-        raise RegistrationError(_("This registration was cancelled."), code="cancelled")
     if room.pk == registration.room_id and not hold_expired(registration, now):
-        return registration
+        _refuse_cancelled(registration)
+        return registration  # nothing to do (decided again under the locks below otherwise)
     if not by_organiser:
         _check_window(registration.event, now)
-    with transaction.atomic():
-        # Lock both rooms in a fixed order, so two opposite moves cannot deadlock.
-        rooms = {
-            pk: _lock_room(pk, registration.event) for pk in sorted({registration.room_id, room.pk})
-        }
-        old_room, new_room = rooms[registration.room_id], rooms[room.pk]
-        registration.refresh_from_db()
-        _promoted, occupancy = _promote_locked(new_room, now)
-        _place(
-            registration,
-            new_room,
-            occupancy=occupancy,
-            join_waitlist=join_waitlist,
-            now=now,
-        )
-        registration.save()
+
+    def change(fresh: Registration, rooms: dict[int, Room]) -> None:
+        _refuse_cancelled(fresh)
+        if room.pk == fresh.room_id and not hold_expired(fresh, now):
+            return
+        old_room, new_room = rooms[fresh.room_id], rooms[room.pk]
+        seats = _promote_locked(new_room, now)
+        _place(fresh, new_room, seats=seats, join_waitlist=join_waitlist, now=now)
+        fresh.save()
         if old_room.pk != new_room.pk:
             _promote_locked(old_room, now)
-        emails.queue(registration, "room_changed")
+        emails.queue(fresh, "room_changed")
+
+    _locked(registration, change, also_rooms=[room.pk])
     return registration
 
 
 def registration_cancel(*, registration: Registration, now=None) -> Registration:
-    """Cancel: the seat or waiting-list place is freed and the next person waiting moves up."""
+    """Cancel: the seat or waiting-list place is freed and the next person waiting moves up.
+    Cancelling twice changes nothing."""
     now = _now(now)
-    with transaction.atomic():
-        room = _lock_room(registration.room_id, registration.event)
-        registration.refresh_from_db()
-        if registration.status == Registration.Status.CANCELLED:
-            return registration
-        registration.status = Registration.Status.CANCELLED
-        registration.cancelled_at = now
-        registration.expires_at = None
-        registration.waiting_since = None
-        registration.save()
-        _promote_locked(room, now)
-        emails.queue(registration, "cancelled")
+
+    def cancel(fresh: Registration, rooms: dict[int, Room]) -> None:
+        if fresh.status == Status.CANCELLED:
+            return
+        fresh.status = Status.CANCELLED
+        fresh.cancelled_at = now
+        fresh.expires_at = None
+        fresh.waiting_since = None
+        fresh.save()
+        _promote_locked(fresh.room, now)
+        emails.queue(fresh, "cancelled")
+
+    _locked(registration, cancel)
     return registration
+
+
+def registration_delete(*, registration: Registration, now=None) -> None:
+    """Erase the person's data (DSGVO Art. 17); the seat or place moves on. Deleting what is
+    gone already changes nothing."""
+    now = _now(now)
+
+    def delete(fresh: Registration, rooms: dict[int, Room]) -> None:
+        holds_a_place = fresh.status != Status.CANCELLED
+        Registration.objects.filter(pk=fresh.pk).delete()
+        if holds_a_place:
+            _promote_locked(fresh.room, now)
+
+    try:
+        _locked(registration, delete)
+    except RegistrationGone:
+        return
 
 
 def waitlist_promote(*, room: Room, now=None) -> list[Registration]:
     """Fill the room's free seats from its waiting list (after a cancellation, an expired hold,
     or a capacity raised by an organiser). Returns the promoted registrations."""
     now = _now(now)
+    event = room.event
     with transaction.atomic():
-        locked = _lock_room(room.pk)
-        promoted, _occupancy = _promote_locked(locked, now)
-        return promoted
+        locked = _lock_room(room.pk, event)
+        _promote_locked(locked, now)
+        return locked.promoted
 
 
 def registration_send_link(*, event: Event, email: str) -> None:
@@ -339,17 +433,50 @@ def registration_link_resend(*, registration: Registration) -> None:
     emails.queue(registration, "link")
 
 
-def registration_delete(*, registration: Registration, now=None) -> None:
-    """Erase the person's data (DSGVO Art. 17): cancel first so the seat moves on, then delete."""
-    holds_a_place = registration.status != Registration.Status.CANCELLED
-    with transaction.atomic():
-        room = _lock_room(registration.room_id, registration.event) if holds_a_place else None
-        Registration.objects.filter(pk=registration.pk).delete()
-        if room is not None:
-            _promote_locked(room, _now(now))
+# What organisers may correct by hand; everything else changes only through the writes above.
+PERSON_FIELDS = ["first_name", "last_name", "email", "organisation", "job_role", "language"]
+
+
+def registration_update_details(*, registration: Registration) -> None:
+    """Store the person's corrected details, never the state: the caller's copy of the status,
+    room or hold may be stale (a write above may have changed them since it was loaded)."""
+    registration.save(update_fields=[*PERSON_FIELDS, "updated_at"])
 
 
 def registration_resend_confirmation(*, registration: Registration) -> None:
     """Send the mail for the registration's current state again (organisers' action)."""
-    confirmed = registration.status == Registration.Status.CONFIRMED
+    confirmed = registration.status == Status.CONFIRMED
     emails.queue(registration, "confirmed" if confirmed else "received")
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    """What an organiser's batch move did: who moved, who was there already, who stayed and why."""
+
+    moved: list[tuple[Registration, Room]]  # (registration, the room it left)
+    unchanged: list[Registration]
+    refused: list[tuple[Registration, str]]  # (registration, translated reason)
+
+
+def registrations_move(*, registrations, room: Room) -> MoveOutcome:
+    """Move registrations of one event to `room` (organisers, also after registration closed).
+
+    First registered, first moved: when the seats run out, the later ones stay where they are.
+    Each move is one `registration_change_room` with its own locks.
+    """
+    moved, unchanged, refused = [], [], []
+    for registration in sorted(registrations, key=lambda r: (r.created_at, r.pk)):
+        if registration.room_id == room.pk:
+            unchanged.append(registration)
+            continue
+        old_room = registration.room
+        try:
+            registration_change_room(registration=registration, room=room, by_organiser=True)
+        except RegistrationError as error:
+            reason = (
+                _("the room is full") if error.code in {"full", "waitlist_full"} else error.message
+            )
+            refused.append((registration, str(reason)))
+            continue
+        moved.append((registration, old_room))
+    return MoveOutcome(moved=moved, unchanged=unchanged, refused=refused)

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from registrations import services
 from registrations.models import Registration
-from registrations.tasks import expiry_run_after
+from registrations.services import expiry_run_after
 from tests.factories import EventFactory, RoomFactory
 from tests.registrations.test_views import form_data, register_url
 
@@ -26,7 +26,7 @@ SMTP_DOWN = {
         "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
     }
 }
-MAIL_TASK = "registrations.tasks.send_registration_mail_task"
+MAIL_TASK = "registrations.emails.send_registration_mail_task"
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
@@ -102,7 +102,7 @@ def test_expired_hold_promotes_the_waiting_list_through_the_worker(settings):
         consent=True,
         join_waitlist=True,
     )
-    expiry = DBTaskResult.objects.get(task_path="registrations.tasks.promote_waiting_list_task")
+    expiry = DBTaskResult.objects.get(task_path="registrations.services.promote_waiting_list_task")
     assert expiry.run_after == expiry_run_after(held.expires_at)
     assert dt.timedelta(0) <= expiry.run_after - held.expires_at < dt.timedelta(minutes=1)
     run_worker()  # not due yet: nothing happens
@@ -187,29 +187,7 @@ def test_a_mail_superseded_by_a_change_of_status_leaves_the_news_to_the_next_one
     assert f"/r/{waiting.token}/confirm/" in promoted.body
 
 
-def test_a_mail_queued_by_an_earlier_version_is_still_sent(settings):
-    settings.MAILERS = LOCMEM
-    DBTaskResult.objects.create(
-        status="READY",
-        args_kwargs={
-            "args": [],
-            "kwargs": {"to": "erika@example.org", "subject": "Alt", "text": "Guten Tag"},
-        },
-        task_path="registrations.tasks.send_mail_task",
-        backend_name="default",
-        queue_name="default",
-        run_after=timezone.now(),
-    )
-    settings.TASKS = DATABASE_TASKS
-
-    run_worker()
-
-    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
-        (["erika@example.org"], "Alt", "Guten Tag")
-    ]
-
-
-EXPIRY_TASK = "registrations.tasks.promote_waiting_list_task"
+EXPIRY_TASK = "registrations.services.promote_waiting_list_task"
 
 
 def test_one_promotion_per_room_and_minute_serves_all_its_expiring_holds(settings):

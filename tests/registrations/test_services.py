@@ -333,3 +333,16 @@ def test_confirmation_mail_carries_the_calendar_invitation_and_cancel_withdraws_
     _name, content, mimetype = mail.outbox[2].attachments[0]
     assert mimetype == "text/calendar; method=CANCEL; charset=utf-8"
     assert icalendar.Calendar.from_ical(content)["METHOD"] == "CANCEL"
+
+
+def test_correcting_details_from_a_stale_copy_never_undoes_a_cancellation():
+    room = RoomFactory()
+    stale = register(room)
+    services.registration_cancel(registration=Registration.objects.get(pk=stale.pk))
+
+    stale.first_name = "Erika Maria"
+    services.registration_update_details(registration=stale)
+
+    stored = Registration.objects.get(pk=stale.pk)
+    assert (stored.first_name, stored.status) == ("Erika Maria", Registration.Status.CANCELLED)
+    assert stored.cancelled_at is not None
