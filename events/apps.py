@@ -7,6 +7,6 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from events import caching
+        from events import cache
 
-        caching.connect_signals()
+        cache.connect_signals()

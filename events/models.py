@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +21,28 @@ def default_hold_minutes() -> int:
     return settings.KOKI_HOLD_MINUTES
 
 
-class EventQuerySet(models.QuerySet):
+# Sent by ProgrammeQuerySet.update() with `event_ids`: the events whose programme it changed
+# (events/cache.py replaces their cache generation, as it does for saves and deletes).
+programme_changed = Signal()
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    """The queryset of every model a public page or export shows: `update()` tells the cache."""
+
+    event_path = "event_id"  # how a row reaches its event
+
+    def update(self, **kwargs):
+        event_ids = set(self.values_list(self.event_path, flat=True))
+        rows = super().update(**kwargs)
+        programme_changed.send(sender=self.model, event_ids=event_ids)
+        return rows
+
+    update.alters_data = True
+
+
+class EventQuerySet(ProgrammeQuerySet):
+    event_path = "pk"
+
     def published(self):
         return self.filter(is_published=True)
 
@@ -101,7 +123,7 @@ class Event(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("events:detail", kwargs={"slug": self.slug})
+        return reverse("registrations:event", kwargs={"slug": self.slug})
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -148,6 +170,10 @@ class Event(models.Model):
         return f"{date_format(start, 'DATETIME_FORMAT')} – {date_format(end, 'DATETIME_FORMAT')}"
 
 
+class SpeakerQuerySet(ProgrammeQuerySet):
+    event_path = "agenda_items__event_id"
+
+
 class Speaker(models.Model):
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role"), max_length=300, blank=True)
@@ -156,6 +182,8 @@ class Speaker(models.Model):
     photo = models.ImageField(_("photo"), upload_to="speakers/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = SpeakerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("speaker")
@@ -185,6 +213,8 @@ class Room(models.Model):
     moderators = models.CharField(_("moderators"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = ProgrammeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("break-out room")
@@ -247,6 +277,8 @@ class AgendaItem(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
+    objects = ProgrammeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")
@@ -280,6 +312,10 @@ class AgendaItem(models.Model):
         return self.kind == self.Kind.DEEP_DIVE and self.room_id is None
 
 
+class AgendaItemSpeakerQuerySet(ProgrammeQuerySet):
+    event_path = "agenda_item__event_id"
+
+
 class AgendaItemSpeaker(models.Model):
     agenda_item = models.ForeignKey(
         AgendaItem, on_delete=models.CASCADE, related_name="speaker_links"
@@ -288,6 +324,8 @@ class AgendaItemSpeaker(models.Model):
         Speaker, on_delete=models.CASCADE, related_name="agenda_links", verbose_name=_("speaker")
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = AgendaItemSpeakerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("speaker of the item")

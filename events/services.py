@@ -65,12 +65,9 @@ def agenda_item_save(*, item: AgendaItem) -> AgendaItem:
     return item
 
 
-@transaction.atomic
 def agenda_item_delete(*, item: AgendaItem) -> None:
-    """Delete an item and mark its event as changed, so cached exports and Last-Modified move on."""
-    event_id = item.event_id
+    """Delete an item (its event's cache generation moves on: events/cache.py)."""
     item.delete()
-    events_touch(event_ids=[event_id])
 
 
 @transaction.atomic
@@ -86,10 +83,8 @@ def room_save(*, room: Room) -> Room:
 @transaction.atomic
 def room_delete(*, room: Room) -> None:
     """Delete a room; its items become plenary items, which is a change of place."""
-    event_id = room.event_id
     agenda_items_sequence_raise(items=AgendaItem.objects.filter(room=room))
     room.delete()
-    events_touch(event_ids=[event_id])
 
 
 @transaction.atomic
@@ -102,19 +97,9 @@ def event_save(*, event: Event) -> Event:
     return event
 
 
-def events_touch(*, event_ids: Iterable[int]) -> int:
-    """Mark events as changed now (their exports are cached on the latest change)."""
-    return Event.objects.filter(pk__in=list(event_ids)).update(updated_at=timezone.now())
-
-
-@transaction.atomic
 def speaker_delete(*, speaker: Speaker) -> None:
-    """Delete a speaker and mark the events they spoke at as changed."""
-    event_ids = set(
-        AgendaItem.objects.filter(speaker_links__speaker=speaker).values_list("event_id", flat=True)
-    )
+    """Delete a speaker (with their links, which move the events' cache generation on)."""
     speaker.delete()
-    events_touch(event_ids=event_ids)
 
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024

@@ -5,13 +5,11 @@ from events.exports import views as export_views
 
 app_name = "events"
 
+# The event page itself (with its rooms' seats) is registrations:event.
 urlpatterns = [
     path("", views.EventListView.as_view(), name="list"),
-    path("events/<slug:slug>/", views.EventDetailView.as_view(), name="detail"),
     path("events/<slug:slug>/privacy/", views.PrivacyView.as_view(), name="privacy"),
     path("events/<slug:slug>/programme.pdf", export_views.programme_pdf, name="programme_pdf"),
     path("events/<slug:slug>/programme.ics", export_views.programme_ical, name="programme_ical"),
     path("events/<slug:slug>/rooms/<int:number>.ics", export_views.room_ical, name="room_ical"),
-    # The attendee's secret link (registrations:manage is /r/<token>/): their own calendar.
-    path("r/<str:token>/calendar.ics", export_views.personal_ical, name="personal_ical"),
 ]

@@ -1,18 +1,54 @@
-"""Django's Redis cache backend, keeping its redis-py client objects.
+"""Django's Redis cache backend, made to fail soft and to keep its redis-py clients.
 
-Django's `RedisCacheClient` builds a new `redis.Redis` object for every cache operation; with
-redis-py 6 and later that fills a dictionary of about 170 response callbacks each time, which
-costs as much CPU as the round trip to Redis itself (`make bench` profiles, README
-"Performance"). One client per connection pool is enough: a client is thread-safe, and the pool
-checks connections out per command and notices a fork.
+**Fail soft.** The cache only ever speeds koki up: with Redis stopped, paused or unreachable,
+every read is a miss and every write is skipped, so pages and registrations are served from
+the database. Sockets time out after `SOCKET_TIMEOUT` seconds (no retries); after a failure
+the process leaves Redis alone for `PAUSE_SECONDS` (every operation a miss at once, instead of
+each waiting for its own timeout), then tries again: recovery needs no restart. An outage is
+logged once when it starts and once when it ends, never per request.
+
+A write lost during an outage may have been a change of an event's cache generation
+(events/cache.py), so the process that lost one empties the cache once Redis answers again:
+nothing stored before the outage can then be served as current.
+
+**Client reuse.** Django's `RedisCacheClient` builds a new `redis.Redis` object for every
+operation; with redis-py 6 and later that fills a dictionary of about 170 response callbacks
+each time, which costs as much CPU as the round trip itself. One client per connection pool
+is enough: a client is thread-safe, and the pool checks connections out per command.
 """
+
+import logging
+import threading
+import time
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("koki.cache")
+
+SOCKET_TIMEOUT = 0.3  # seconds, for connecting and for each answer
+PAUSE_SECONDS = 5.0  # after a failure, before Redis is tried again
+
+READS = {"get": None, "get_many": {}, "has_key": False, "incr_window": None}
+WRITES = {
+    "set": None,
+    "add": False,
+    "set_many": [],
+    "delete": False,
+    "delete_many": None,
+    "touch": False,
+    "incr": None,
+    "decr": None,
+    "clear": False,
+}
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
+        kwargs.setdefault("socket_connect_timeout", SOCKET_TIMEOUT)
+        kwargs.setdefault("retry", None)
         super().__init__(*args, **kwargs)
         self._clients = {}
 
@@ -24,12 +60,70 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return client
 
 
+class _Health:
+    """This process's view of Redis: up, or down until `retry_at`."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.down_since: float | None = None
+        self.retry_at = 0.0
+        self.lost_writes = 0
+
+    def failed(self, error: Exception, *, write: bool) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.retry_at = now + PAUSE_SECONDS
+            self.lost_writes += write
+            if self.down_since is None:
+                self.down_since = now
+                logger.warning(
+                    "Cache unavailable (%s): serving from the database until it is back.",
+                    type(error).__name__,
+                )
+
+    def recovered(self) -> int:
+        """Mark Redis as up; returns the writes lost while it was down (0 if it never was)."""
+        with self.lock:
+            if self.down_since is None:
+                return 0
+            lost, seconds = self.lost_writes, time.monotonic() - self.down_since
+            self.down_since, self.lost_writes = None, 0
+        logger.warning("Cache available again after %.0f s (%d writes skipped).", seconds, lost)
+        return lost
+
+
+def _fail_soft(operation, default, *, write: bool):
+    """`operation` (an unbound cache method), returning `default` while Redis fails."""
+
+    def method(self, *args, **kwargs):
+        health = self._health
+        if health.down_since is not None and time.monotonic() < health.retry_at:
+            health.lost_writes += write
+            return default
+        try:
+            result = operation(self, *args, **kwargs)
+        except RedisError as error:
+            health.failed(error, write=write)
+            return default
+        if health.down_since is not None and health.recovered():
+            self._clear_after_outage()
+        return result
+
+    method.__name__ = operation.__name__.lstrip("_")
+    return method
+
+
+# One view of each Redis server per process: Django makes a cache object per thread.
+_health: dict[str, _Health] = {}
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+        self._health = _health.setdefault(str(server), _Health())
 
-    def incr_window(self, key: str, timeout: int) -> int:
+    def _incr_window(self, key: str, timeout: int) -> int:
         """Count one more in a counter that expires `timeout` seconds after its first count.
 
         One round trip (INCR, then EXPIRE NX in the same pipeline) where add-then-incr takes
@@ -41,3 +135,16 @@ class RedisCache(DjangoRedisCache):
         pipeline.expire(key, timeout, nx=True)
         count, _expiry_set = pipeline.execute()
         return count
+
+    def _clear_after_outage(self) -> None:
+        try:
+            DjangoRedisCache.clear(self)
+        except RedisError as error:
+            self._health.failed(error, write=True)
+
+
+for _name, _default in READS.items():
+    _operation = getattr(DjangoRedisCache, _name, None) or getattr(RedisCache, f"_{_name}")
+    setattr(RedisCache, _name, _fail_soft(_operation, _default, write=False))
+for _name, _default in WRITES.items():
+    setattr(RedisCache, _name, _fail_soft(getattr(DjangoRedisCache, _name), _default, write=True))

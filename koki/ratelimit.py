@@ -5,6 +5,9 @@ Each scope ("register", "resend", "login") has a rate in `settings.KOKI_RATELIMI
 An empty rate or "off" disables the scope (load tests). The counter lives in the default cache,
 Redis in production, so every gunicorn worker shares it.
 
+While the cache is unavailable the limits fail open: every request is allowed (registration
+must keep working; koki/cache.py logs the outage).
+
 Keys hold an HMAC of the client's address, never the address itself (DSGVO: an IP address is
 personal data), and expire with their window.
 """
@@ -77,6 +80,8 @@ def hit(scope: str, identity: str, rate: Rate, *, now: float | None = None) -> V
     timeout = rate.period + 1
     if hasattr(cache, "incr_window"):  # Redis (koki.cache): one round trip
         count = cache.incr_window(key, timeout)
+        if count is None:  # the cache is unavailable: fail open (koki/cache.py)
+            return Verdict(allowed=True, count=0, retry_after=0)
     elif cache.add(key, 1, timeout):
         count = 1
     else:

@@ -1,6 +1,6 @@
 """Settings for koki: one file, read from environment variables with safe development defaults.
 
-Every variable is listed in `.env.example` and explained in the README.
+Every variable is listed in `.env.example` and explained in docs/configuration.md.
 """
 
 import os
@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "koki.site.context",
             ],
         },
     },
@@ -105,7 +106,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's backend, reusing its redis-py clients (koki/cache.py).
+            # Django's backend, failing soft and reusing its redis-py clients (koki/cache.py).
             "BACKEND": "koki.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "koki"),
@@ -149,10 +150,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static and media files -------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -261,6 +262,5 @@ KOKI_RATELIMITS = {
 }
 # The controller's contact details in the default privacy notice (postal address, e-mail).
 KOKI_PRIVACY_CONTACT = os.environ.get("KOKI_PRIVACY_CONTACT", "")
-# Seconds a process reuses the version of an event's exports (PDF, calendars) before asking the
-# database again; a change shows up at most this late. 0: ask on every request.
-KOKI_EXPORT_VERSION_SECONDS = float(os.environ.get("KOKI_EXPORT_VERSION_SECONDS", "2"))
+# `make bench` only: serve /bench/hello/, the ceiling the bench measures pages against (urls.py).
+KOKI_BENCH_HELLO = env_bool("KOKI_BENCH_HELLO", False)

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from events.models import Event, Room
-from events.selectors import rooms_with_occupancy
-from registrations import services
+from events.pages import hole
+from registrations import occupancy, services
 from registrations.models import Registration
+from registrations.occupancy import RoomSeats
 
 
 def normalise_email(value: str) -> str:
@@ -22,73 +23,49 @@ def normalise_email(value: str) -> str:
 TOO_LONG = _("Please enter at most %(limit_value)d characters (you entered %(show_value)d).")
 
 
-class CachedChoiceIterator(forms.models.ModelChoiceIterator):
-    """The rooms the field was given, else its queryset itself, so that the queryset's result
-    cache is reused (one query)."""
-
-    def rooms(self):
-        given = self.field.given_rooms
-        return self.queryset if given is None else given.values()
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.rooms():
-            yield self.choice(obj)
-
-    def __len__(self):
-        return len(self.rooms()) + (self.field.empty_label is not None)
-
-    def __bool__(self):
-        return self.field.empty_label is not None or bool(self.rooms())
-
-
-def seats_text(room: Room) -> str:
-    """What a room offers, for its radio label: seats left, a waiting list, or nothing."""
-    left = room.seats_left
-    if left > 0:
-        return ngettext("%(count)s seat left", "%(count)s seats left", left) % {"count": left}
-    if room.waiting_count < room.waiting_list_size:
+def seats_label(seats: RoomSeats | None) -> str:
+    """What a room offers, for its choice on a form: seats left, a waiting list, or nothing."""
+    if seats is None:
+        return ""
+    if seats.state == "free":
+        return ngettext("%(count)s seat left", "%(count)s seats left", seats.free) % {
+            "count": seats.free
+        }
+    if seats.state == "waitlist":
         return ngettext(
             "full – waiting list (%(count)s person waiting)",
             "full – waiting list (%(count)s people waiting)",
-            room.waiting_count,
-        ) % {"count": room.waiting_count}
+            seats.waiting,
+        ) % {"count": seats.waiting}
     return str(_("full, waiting list full"))
 
 
-def seats_placeholder(room_pk: int) -> str:
-    """Rendered instead of a room's seats when the page is cached (events/caching.py holes)."""
-    return f"\x00koki-seats-{room_pk}\x00"
+def seats_card(seats: RoomSeats | None) -> str:
+    """What a room offers, for its card on the event page (HTML)."""
+    if seats is None:
+        return ""
+    if seats.state == "free":
+        return escape(
+            ngettext("%(count)s seat left", "%(count)s seats left", seats.free)
+            % {"count": seats.free}
+        )
+    if seats.state == "waitlist":
+        return format_html("<strong>{}</strong>", _("Full – waiting list open"))
+    return format_html("<strong>{}</strong>", _("Full – waiting list full"))
 
 
 class RoomChoiceField(forms.ModelChoiceField):
-    """Radio choices that show each room's topic and how many seats are left."""
+    """Radio choices that show each room's topic and how many seats are left.
 
-    iterator = CachedChoiceIterator
-    seat_placeholders = False  # see seats_placeholder()
-    given_rooms: dict[int, Room] | None = None  # see use_rooms()
+    `seats` (room pk: RoomSeats) are the seats to show; with `holes` the labels carry hole
+    markers instead (a cached page fills them in, events/pages.py).
+    """
 
-    def use_rooms(self, rooms: list[Room]) -> None:
-        """Offer these rooms (with their occupancy) and find a choice among them: no query."""
-        self.given_rooms = {room.pk: room for room in rooms}
-
-    def to_python(self, value):
-        if self.given_rooms is None:
-            return super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return self.given_rooms[int(value)]
-        except (KeyError, TypeError, ValueError):
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"],
-                code="invalid_choice",
-                params={"value": value},
-            ) from None
+    seats: dict[int, RoomSeats] = {}
+    holes = False
 
     def label_from_instance(self, room: Room) -> str:
-        seats = seats_placeholder(room.pk) if self.seat_placeholders else seats_text(room)
+        seats = hole(f"seats_{room.pk}") if self.holes else seats_label(self.seats.get(room.pk))
         return format_html(
             '<span class="room-choice-name">{}</span> <span class="room-choice-topic">{}</span> '
             '<span class="room-choice-seats">({})</span>',
@@ -125,19 +102,7 @@ def email_field(**kwargs) -> forms.EmailField:
     )
 
 
-class RoomChoiceMixin:
-    @property
-    def rooms(self) -> list[Room]:
-        """The rooms with their occupancy, as the choices show them (the radio buttons reuse
-        the same rooms: CachedChoiceIterator)."""
-        return list(self.fields["room"].choices.rooms())
-
-    def show_seat_placeholders(self) -> None:
-        """Render placeholders instead of the seats left (a cached page fills them in)."""
-        self.fields["room"].seat_placeholders = True
-
-
-class RegistrationForm(RoomChoiceMixin, forms.Form):
+class RegistrationForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
@@ -185,13 +150,23 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *, event: Event, language: str, rooms: list[Room], **kwargs):
-        """`rooms`: the event's rooms with their occupancy (events.caching.room_occupancy), to
-        show and to check the choice against; the service counts afresh under the room's lock."""
+    def __init__(
+        self,
+        *,
+        event: Event,
+        language: str,
+        seats: dict[int, RoomSeats],
+        holes: bool = False,
+        **kwargs,
+    ):
+        """`seats`: the rooms' seats to show (the service counts afresh under the room's lock);
+        `holes`: show hole markers instead (a cached page)."""
         super().__init__(**kwargs)
         self.event = event
         self.language = language
-        self.fields["room"].use_rooms(rooms)
+        self.fields["room"].queryset = event.rooms.order_by("number")
+        self.fields["room"].seats = seats
+        self.fields["room"].holes = holes
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308
@@ -240,7 +215,7 @@ class RegistrationForm(RoomChoiceMixin, forms.Form):
         )
 
 
-class ChangeRoomForm(RoomChoiceMixin, forms.Form):
+class ChangeRoomForm(forms.Form):
     room = room_field(_("New break-out room"))
     join_waitlist = forms.BooleanField(
         label=_("If the room is full, put me on its waiting list (I give up my current seat)."),
@@ -251,7 +226,9 @@ class ChangeRoomForm(RoomChoiceMixin, forms.Form):
         kwargs["initial"] = {"room": registration.room_id, **(kwargs.get("initial") or {})}
         super().__init__(**kwargs)
         self.registration = registration
-        self.fields["room"].queryset = rooms_with_occupancy(event=registration.event)
+        rooms = occupancy.rooms_with_seats(event=registration.event)
+        self.fields["room"].queryset = registration.event.rooms.order_by("number")
+        self.fields["room"].seats = {room.pk: room.seats for room in rooms}
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -5,8 +5,12 @@ from django.shortcuts import get_object_or_404
 from registrations.models import Registration
 
 
-def registration_get_by_token(*, token: str) -> Registration:
-    return get_object_or_404(Registration.objects.select_related("event", "room"), token=token)
+def registration_get_by_token(*, token: str, status: str = "") -> Registration:
+    """The registration behind a secret link (in `status`, if given), else 404."""
+    registrations = Registration.objects.select_related("event", "room")
+    if status:
+        registrations = registrations.filter(status=status)
+    return get_object_or_404(registrations, token=token)
 
 
 def waiting_position(*, registration: Registration) -> int | None:

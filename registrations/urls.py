@@ -1,20 +1,38 @@
-from django.urls import path, re_path
+"""Every public URL of the registrations side: an event's pages (by slug) and the pages behind a
+person's secret link (/r/<token>/…, one token pattern for all of them)."""
 
-from registrations import views
+from django.urls import path, register_converter
+
+from registrations.views import personal, public
+
+
+class TokenConverter:
+    """A secret link token: url-safe base64 (registrations.models.new_token makes 32 characters).
+    Anything else never reaches a view, let alone the database."""
+
+    regex = r"[A-Za-z0-9_-]{20,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TokenConverter, "token")
 
 app_name = "registrations"
 
-# The secret link token: url-safe base64 (see registrations.models.new_token).
-SECRET_LINK = r"(?P<token>[A-Za-z0-9_-]{20,64})"  # noqa: S105 (a pattern, not a secret)
-
 urlpatterns = [
-    path("events/<slug:slug>/register/", views.RegisterView.as_view(), name="register"),
-    path("events/<slug:slug>/register/done/", views.RegisterDoneView.as_view(), name="done"),
-    path("events/<slug:slug>/resend/", views.SendLinkView.as_view(), name="resend"),
-    re_path(rf"^r/{SECRET_LINK}/$", views.ManageView.as_view(), name="manage"),
-    re_path(rf"^r/{SECRET_LINK}/room/$", views.ManageView.as_view(), name="change_room"),
-    re_path(rf"^r/{SECRET_LINK}/confirm/$", views.ConfirmView.as_view(), name="confirm"),
-    re_path(rf"^r/{SECRET_LINK}/cancel/$", views.CancelView.as_view(), name="cancel"),
-    re_path(rf"^r/{SECRET_LINK}/delete/$", views.DeleteView.as_view(), name="delete"),
-    re_path(rf"^r/{SECRET_LINK}/data\.json$", views.DataExportView.as_view(), name="data"),
+    path("events/<slug:slug>/", public.EventPageView.as_view(), name="event"),
+    path("events/<slug:slug>/register/", public.RegisterView.as_view(), name="register"),
+    path("events/<slug:slug>/register/done/", public.RegisterDoneView.as_view(), name="done"),
+    path("events/<slug:slug>/resend/", public.SendLinkView.as_view(), name="resend"),
+    path("r/<token:token>/", personal.ManageView.as_view(), name="manage"),
+    path("r/<token:token>/room/", personal.ManageView.as_view(), name="change_room"),
+    path("r/<token:token>/confirm/", personal.ConfirmView.as_view(), name="confirm"),
+    path("r/<token:token>/cancel/", personal.CancelView.as_view(), name="cancel"),
+    path("r/<token:token>/delete/", personal.DeleteView.as_view(), name="delete"),
+    path("r/<token:token>/data.json", personal.DataExportView.as_view(), name="data"),
+    path("r/<token:token>/calendar.ics", personal.personal_calendar, name="calendar"),
 ]

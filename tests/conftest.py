@@ -1,10 +1,16 @@
+import datetime as dt
 import os
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+
+from events.demo import demo_event_load
+from tests.factories import EventFactory, RoomFactory
+from tests.registrations.admin_helpers import make_organiser
 
 # Property-based tests (hypothesis): modest by default to keep `make test` short;
 # HYPOTHESIS_PROFILE=thorough runs ten times as many examples.
@@ -20,6 +26,16 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "koki"))
 # The live server takes bursts of concurrent connections (the concurrency tests send 50 at
 # once); Django's default listen backlog of 10 would reset some of them.
 WSGIServer.request_queue_size = 128
+
+
+# The shared fixtures below take their values from a marker of the same name on the test, its
+# class or its module (the closest one wins), e.g. `pytestmark = pytest.mark.room(capacity=5)`.
+MARKERS = [
+    "event(**fields): EventFactory fields of the `event` fixture",
+    "room(**fields): RoomFactory fields of the `room` fixture",
+    "rooms(*fields): one dict of RoomFactory fields per room of the `rooms` fixture",
+    "demo_event(day): the day of the `demo_event` fixture (default 16 March 2027)",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +54,18 @@ def _fast_and_isolated(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
-    from events.caching import forget_occupancy
+    from events import cache as event_cache
 
     cache.clear()
-    forget_occupancy()
+    event_cache.reset()
     yield
     cache.clear()
-    forget_occupancy()
+    event_cache.reset()
 
 
 def pytest_configure(config):
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     if os.environ.get("KOKI_REQUIRE_POSTGRES") and "postgres" not in os.environ.get(
         "DATABASE_URL", ""
     ):
@@ -61,3 +79,62 @@ def require_postgres(db):
         if os.environ.get("KOKI_REQUIRE_POSTGRES"):
             pytest.fail("This test needs PostgreSQL, and CI asked for it.")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def _marked(request, name: str) -> tuple[tuple, dict]:
+    """The arguments of the closest `name` marker (test, class, module), or none."""
+    marker = request.node.get_closest_marker(name)
+    return (marker.args, marker.kwargs) if marker else ((), {})
+
+
+@pytest.fixture
+def event(db, request):
+    """A published event, open for registration (EventFactory; `pytest.mark.event(**fields)`)."""
+    _args, fields = _marked(request, "event")
+    return EventFactory(**fields)
+
+
+@pytest.fixture
+def room(event, request):
+    """A room of `event`: capacity 10 and the factory's values unless `pytest.mark.room(...)`
+    gives others (capacity, name, number, topic...)."""
+    _args, fields = _marked(request, "room")
+    return RoomFactory(event=event, **fields)
+
+
+@pytest.fixture
+def rooms(event, request):
+    """Rooms of `event`, one per dict of fields in `pytest.mark.rooms({...}, {...})`;
+    two rooms with the factory's values without the marker."""
+    fields, _kwargs = _marked(request, "rooms")
+    return [RoomFactory(event=event, **room_fields) for room_fields in fields or ({}, {})]
+
+
+DEMO_DAY = dt.date(2027, 3, 16)
+
+
+@pytest.fixture
+def demo_event(db, request):
+    """The KoKI closing event from the demo loader (`load_koki_demo`): eight rooms of 40 seats,
+    on 16 March 2027 unless `pytest.mark.demo_event(day=...)` names another day.
+
+    Transactional where the test uses `live_server` (the browser tests): pytest-django then
+    turns `db` into `transactional_db`.
+    """
+    _args, options = _marked(request, "demo_event")
+    event, _created = demo_event_load(day=options.get("day", DEMO_DAY))
+    return event
+
+
+@pytest.fixture
+def organiser(db):
+    """A staff member of the "Organisers" group (not a superuser), username "orga"."""
+    return make_organiser()
+
+
+@pytest.fixture
+def organiser_client(organiser):
+    """A client of its own logged in as `organiser` (the `client` fixture stays anonymous)."""
+    client = Client()
+    client.force_login(organiser)
+    return client

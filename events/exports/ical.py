@@ -324,7 +324,7 @@ def _invitation_sequence(registration, event: Event, room: Room) -> int:
 
 def _invitation(registration, *, method: str) -> bytes:
     event = registration.event
-    programme = programme_for(event=event, with_occupancy=False)
+    programme = programme_for(event=event)
     room = _registration_room(programme, registration)
     calendar = _calendar(event=event, name=event.title, description=event.title, method=method)
     vevent = VEvent()

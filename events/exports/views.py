@@ -1,25 +1,34 @@
-"""Download views for the programme exports; the work is in ical.py, pdf.py and cache.py."""
+"""Download views for the programme exports; the work is in ical.py and pdf.py.
 
-import re
+Rendered files live in the event's cache namespace (events/cache.py): any change of the event
+or its programme makes the next request render afresh. ETag names the cached entry and
+Last-Modified is its generation's moment, so a client's conditional request gets a 304 with
+no rendering and no query.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import Http404
+from django.core.cache import cache as shared_cache
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import translation
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from events import cache
 from events.exports import ical, pdf
-from events.exports.cache import (
-    event_with_state,
-    export_response,
-    export_version,
-    known_sizes,
-    published_event_with_state,
-)
-from events.models import Event
 from events.selectors import programme_for
-from registrations.models import Registration
+
+logger = logging.getLogger(__name__)
+
+# Raise when the output of an export changes for the same data (templates, CSS, iCal layout).
+EXPORT_FORMAT = 2
 
 
 def export_language(request, default: str = "") -> str:
@@ -31,142 +40,131 @@ def export_language(request, default: str = "") -> str:
     return default or translation.get_language() or settings.LANGUAGE_CODE
 
 
-def _event_with_state(slug: str) -> Event:
-    event = published_event_with_state(slug=slug)
-    if event is None:
-        raise Http404
-    return event
-
-
-def _filename(event: Event, name, extension: str, language: str, **params) -> str:
+def export_filename(event, name, extension: str, language: str, **params) -> str:
     """The download's name in `language`, e.g. koki-abschluss-programm.pdf (`name`: a lazy
     translation, with %(…)s `params`)."""
     with translation.override(language):
         return f"{event.slug}-{slugify(str(name) % params)}.{extension}"
 
 
-def size_name(event: Event, kind: str, language: str) -> str:
-    """The name under which the last known size of an export is kept (event page hint)."""
-    return f"{kind}:{event.pk}:{language}"
+def _size_key(kind: str, event_id: int, language: str) -> str:
+    return f"koki:export-size:{kind}:{event_id}:{language}"
+
+
+def export_sizes(*, event, language: str) -> dict[str, int]:
+    """The last known sizes of the event's PDF and calendar (for the hints next to the links)."""
+    keys = {kind: _size_key(kind, event.pk, language) for kind in ("pdf", "ics")}
+    found = shared_cache.get_many(list(keys.values()))
+    return {kind: found[key] for kind, key in keys.items() if key in found}
+
+
+def export_response(
+    request,
+    *,
+    public: cache.PublicEvent,
+    parts: tuple,
+    render: Callable[[], bytes],
+    content_type: str,
+    filename: str,
+    disposition: str = "attachment",
+    private: bool = False,
+    last_modified: int = 0,
+    size_kind: str = "",
+) -> HttpResponse:
+    """Answer with 304 when the client has this file, else the (cached) file.
+
+    `parts` names the file besides the event's generation (kind, room, language, the
+    registration and its state). The ETag is weak: a re-render differs only in DTSTAMP and the
+    PDF's creation date.
+    """
+    key = public.key("export", EXPORT_FORMAT, *parts)
+    etag = "W/" + quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
+    modified = max(public.generation.timestamp, last_modified)
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+
+        def timed_render() -> bytes:
+            started = time.perf_counter()
+            content = render()
+            seconds = time.perf_counter() - started
+            logger.info(
+                "Rendered %s %s (%d bytes) in %.3f s", *parts[:1], etag, len(content), seconds
+            )
+            if size_kind:
+                shared_cache.set(_size_key(size_kind, *parts[1:3]), len(content), None)
+            return content
+
+        response = HttpResponse(cache.cached(key, timed_render), content_type=content_type)
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    elif not isinstance(response, HttpResponseNotModified):
+        return response  # 412 Precondition Failed
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    # Clients keep the file but ask again each time; a 304 costs no query.
+    response["Cache-Control"] = "private, no-cache" if private else "public, no-cache"
+    if private:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @require_safe
 def programme_pdf(request, slug: str):
-    event = _event_with_state(slug)
-    language = export_language(request)
-    version = export_version(event=event)
+    public = cache.published_event(slug=slug)
+    event, language = public.event, export_language(request)
 
     def render() -> bytes:
-        programme = programme_for(event=event, with_occupancy=False)
-        return pdf.programme_pdf(programme=programme, language=language)
+        return pdf.programme_pdf(programme=programme_for(event=event), language=language)
 
-    filename = _filename(event, _("programme"), "pdf", language)
     return export_response(
         request,
-        version=version,
-        kind="pdf",
-        parts=(event.pk, language),
+        public=public,
+        parts=("pdf", event.pk, language),
         render=render,
         content_type=pdf.CONTENT_TYPE,
-        filename=filename,
+        filename=export_filename(event, _("programme"), "pdf", language),
         disposition="inline",
-        size_name=size_name(event, "pdf", language),
+        size_kind="pdf",
     )
 
 
 @require_safe
 def programme_ical(request, slug: str):
-    event = _event_with_state(slug)
-    language = export_language(request)
-    version = export_version(event=event)
+    public = cache.published_event(slug=slug)
+    event, language = public.event, export_language(request)
 
     def render() -> bytes:
-        programme = programme_for(event=event, with_occupancy=False)
         with translation.override(language):
-            return ical.programme_calendar(programme=programme)
+            return ical.programme_calendar(programme=programme_for(event=event))
 
-    filename = _filename(event, _("programme"), "ics", language)
     return export_response(
         request,
-        version=version,
-        kind="ics",
-        parts=(event.pk, language),
+        public=public,
+        parts=("ics", event.pk, language),
         render=render,
         content_type=ical.CONTENT_TYPE,
-        filename=filename,
-        size_name=size_name(event, "ics", language),
+        filename=export_filename(event, _("programme"), "ics", language),
+        size_kind="ics",
     )
 
 
 @require_safe
 def room_ical(request, slug: str, number: int):
-    event = _event_with_state(slug)
-    language = export_language(request)
-    version = export_version(event=event)
+    public = cache.published_event(slug=slug)
+    event, language = public.event, export_language(request)
 
     def render() -> bytes:
-        programme = programme_for(event=event, with_occupancy=False)
+        programme = programme_for(event=event)
         room = next((room for room in programme.rooms if room.number == number), None)
         if room is None:
             raise Http404
         with translation.override(language):
             return ical.room_calendar(programme=programme, room=room)
 
-    filename = _filename(event, _("room %(number)s"), "ics", language, number=number)
     return export_response(
         request,
-        version=version,
-        kind="room-ics",
-        parts=(event.pk, number, language),
+        public=public,
+        parts=("room-ics", event.pk, language, number),
         render=render,
         content_type=ical.CONTENT_TYPE,
-        filename=filename,
+        filename=export_filename(event, _("room %(number)s"), "ics", language, number=number),
     )
-
-
-# Registration tokens are url-safe base64 (registrations.models.new_token).
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-@require_safe
-def personal_ical(request, token: str):
-    if not TOKEN_PATTERN.fullmatch(token):
-        raise Http404  # never hand the database a NUL byte or a megabyte
-    registration = (
-        Registration.objects.select_related("room")
-        .filter(token=token, status=Registration.Status.CONFIRMED)
-        .first()
-    )
-    if registration is None:
-        raise Http404
-    event = event_with_state(pk=registration.event_id)
-    registration.event = event
-    language = export_language(request, default=registration.language)
-    version = export_version(
-        event=event,
-        extra=(registration.pk, registration.room_id, registration.updated_at),
-    )
-
-    def render() -> bytes:
-        programme = programme_for(event=event, with_occupancy=False)
-        with translation.override(language):
-            return ical.personal_calendar(programme=programme, registration=registration)
-
-    filename = _filename(event, _("my programme"), "ics", language)
-    return export_response(
-        request,
-        version=version,
-        kind="personal-ics",
-        parts=(registration.pk, language),
-        render=render,
-        content_type=ical.CONTENT_TYPE,
-        filename=filename,
-        private=True,
-    )
-
-
-def export_sizes(*, event: Event, language: str) -> dict[str, int]:
-    """The last known sizes of the event's PDF and calendar (for the hints next to the links)."""
-    names = {kind: size_name(event, kind, language) for kind in ("pdf", "ics")}
-    known = known_sizes(names=list(names.values()))
-    return {kind: known[name] for kind, name in names.items() if name in known}

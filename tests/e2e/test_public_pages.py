@@ -3,25 +3,17 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
-from events.models import Event
 from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
-from tests.factories import EventFactory
+from tests.factories import EventFactory, future_day
 
-pytestmark = pytest.mark.e2e
+# The demo 60 days ahead, so that its registration stays open.
+pytestmark = [pytest.mark.e2e, pytest.mark.demo_event(day=future_day(60))]
 
 DEMO_URL = "/events/koki-abschluss/"
 AP_MONTHS = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct."]
 AP_MONTHS += ["Nov.", "Dec."]
-
-
-@pytest.fixture
-def demo_event(transactional_db) -> Event:
-    day = timezone.localdate() + dt.timedelta(days=60)
-    call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
-    return Event.objects.get(slug="koki-abschluss")
 
 
 def test_event_page_shows_the_facts_first_and_the_programme(page, demo_event):

@@ -3,29 +3,20 @@
 Every page and state on the way is scanned with axe-core (WCAG 2.0/2.1 A and AA).
 """
 
-import datetime as dt
 import re
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
-from django.utils import timezone
 
-from events.models import Event
 from registrations.models import Registration
 from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
+from tests.factories import future_day
 
-pytestmark = pytest.mark.e2e
+# The demo 60 days ahead, so that its registration stays open.
+pytestmark = [pytest.mark.e2e, pytest.mark.demo_event(day=future_day(60))]
 
 FIELDS = {"first_name", "last_name", "email", "room", "consent"}
-
-
-@pytest.fixture
-def demo_event(transactional_db) -> Event:
-    day = timezone.localdate() + dt.timedelta(days=60)
-    call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
-    return Event.objects.get(slug="koki-abschluss")
 
 
 def link_in_mail(message, kind: str) -> str:

@@ -14,7 +14,7 @@ def test_event_page_links_to_pdf_and_every_calendar(client, demo_event):
     assert '<a href="/events/koki-abschluss/programme.pdf" type="application/pdf">' in html
     assert '<span class="file-hint">(PDF-Dokument, A4)</span></a>' in html
     assert '<a href="/events/koki-abschluss/programme.ics" type="text/calendar" download>' in html
-    assert 'href="webcal://testserver/events/koki-abschluss/programme.ics"' in html
+    assert 'href="webcal://127.0.0.1:8000/events/koki-abschluss/programme.ics"' in html
     for number in range(1, 9):
         assert f'href="/events/koki-abschluss/rooms/{number}.ics"' in html
     assert "Kalender für Raum 3: Pflege" in html
@@ -51,12 +51,12 @@ def test_personal_downloads_for_the_manage_page():
     request = RequestFactory().get("/")
 
     html = render_to_string(
-        "events/includes/personal_downloads.html", {"registration": registration}, request
+        "registrations/includes/personal_downloads.html", {"registration": registration}, request
     )
 
     assert f'href="/r/{registration.token}/calendar.ics"' in html
-    assert f'href="webcal://testserver/r/{registration.token}/calendar.ics"' in html
+    assert f'href="webcal://127.0.0.1:8000/r/{registration.token}/calendar.ics"' in html
     registration.status = "waiting"
     assert "calendar.ics" not in render_to_string(
-        "events/includes/personal_downloads.html", {"registration": registration}, request
+        "registrations/includes/personal_downloads.html", {"registration": registration}, request
     )

@@ -4,8 +4,6 @@ import zoneinfo
 import icalendar
 import pytest
 import vobject
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.exports import ical
@@ -473,12 +471,12 @@ def _event_with_items(count: int):
 @pytest.mark.parametrize("url", ["/events/{slug}/programme.ics", "/events/{slug}/rooms/1.ics"])
 def test_feed_query_count_does_not_grow_with_items(client, django_assert_num_queries, count, url):
     event = _event_with_items(count)
-    # Miss: event with its export version (1), items (1), speakers (1), rooms (1).
+    # Miss: the event (1), items (1), speakers (1), rooms (1).
     with django_assert_num_queries(4):
         response = client.get(url.format(slug=event.slug))
     assert response.content.count(b"BEGIN:VEVENT") >= 1
-    # Hit: the event with its version, nothing else.
-    with django_assert_num_queries(1):
+    # Hit: the event and the file from the cache, no query.
+    with django_assert_num_queries(0):
         assert client.get(url.format(slug=event.slug)).status_code == 200
 
 
@@ -488,27 +486,9 @@ def test_personal_feed_query_count_does_not_grow_with_items(
 ):
     event = _event_with_items(count)
     registration = RegistrationFactory(room=event.rooms.get(number=1))
-    # Miss: the registration with its room (1), the event with its version (1), programme (3).
-    with django_assert_num_queries(5):
+    # Miss: the registration with its event and room (1), the programme (3).
+    with django_assert_num_queries(4):
         client.get(f"/r/{registration.token}/calendar.ics")
-    with django_assert_num_queries(2):
+    # Hit: the registration (1); the file from the cache.
+    with django_assert_num_queries(1):
         client.get(f"/r/{registration.token}/calendar.ics")
-
-
-def test_export_version_is_one_query(demo_event):
-    from events.exports.cache import event_with_state, export_version
-
-    with CaptureQueriesContext(connection) as queries:
-        event = event_with_state(pk=demo_event.pk)
-        version = export_version(event=event)
-    assert len(queries) == 1
-    assert (event.export_items_count, event.export_rooms_count, event.export_links_count) == (
-        8,
-        8,
-        4,
-    )
-    assert version.last_modified == max(
-        [demo_event.updated_at]
-        + [item.updated_at for item in demo_event.agenda_items.all()]
-        + [room.updated_at for room in demo_event.rooms.all()]
-    )

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from events import services
-from events.models import AgendaItem, Event
+from events import cache, services
+from events.models import AgendaItem
 from tests.factories import AgendaItemFactory, EventFactory, RoomFactory, SpeakerFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,29 +95,26 @@ def test_event_save_going_offline_moves_every_item():
     assert [AgendaItem.objects.get(pk=item.pk).sequence for item in items] == [1, 1, 1]
 
 
-def test_deletions_mark_the_event_as_changed():
+def test_deletions_move_the_events_cache_generation_on():
     item = AgendaItemFactory()
-    event = item.event
-    Event.objects.filter(pk=event.pk).update(updated_at=event.updated_at - dt.timedelta(days=1))
-    before = Event.objects.get(pk=event.pk).updated_at
+    before = cache.generation(item.event_id)
 
     services.agenda_item_delete(item=item)
 
-    assert Event.objects.get(pk=event.pk).updated_at > before
+    assert cache.generation(item.event_id) != before
     assert not AgendaItem.objects.filter(pk=item.pk).exists()
 
 
-def test_speaker_delete_marks_the_events_where_they_spoke():
+def test_speaker_delete_moves_on_only_the_events_where_they_spoke():
     from events.models import AgendaItemSpeaker
 
     item = AgendaItemFactory()
     other = EventFactory()
     speaker = SpeakerFactory()
     AgendaItemSpeaker.objects.create(agenda_item=item, speaker=speaker)
-    yesterday = item.event.updated_at - dt.timedelta(days=1)
-    Event.objects.update(updated_at=yesterday)
+    before, other_before = cache.generation(item.event_id), cache.generation(other.pk)
 
     services.speaker_delete(speaker=speaker)
 
-    assert Event.objects.get(pk=item.event_id).updated_at > yesterday
-    assert Event.objects.get(pk=other.pk).updated_at == yesterday
+    assert cache.generation(item.event_id) != before
+    assert cache.generation(other.pk) == other_before

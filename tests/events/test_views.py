@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -14,14 +13,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_event():
-    call_command("load_koki_demo", "--date", "2027-03-16")
-    from events.models import Event
-
-    return Event.objects.get(slug="koki-abschluss")
 
 
 def test_event_page_shows_the_whole_programme_in_german(client, demo_event):

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from tests.factories import EventFactory, RoomFactory
+from tests.factories import EventFactory
+
+# The `event` fixture here (with its `room`): the pages below are the ones of /events/tag/.
+pytestmark = pytest.mark.event(slug="tag", title="Abschlusstag")
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 CSP_POLICY = (
@@ -18,7 +21,7 @@ CSP_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
-# The production settings the README documents (its "Deploying" section).
+# The production settings docs/deploy.md documents.
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x8Kq2vN7pL0sT4wZ9cR3mB6yH1jF5dG8aE2uI7oP4tS0nV9bX3kW6",
@@ -67,13 +70,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off." in result.stderr
 
 
-@pytest.fixture
-def event(db):
-    event = EventFactory(slug="tag", title="Abschlusstag")
-    RoomFactory(event=event)
-    return event
-
-
+@pytest.mark.usefixtures("room")
 @pytest.mark.parametrize("path", ["/events/tag/", "/events/tag/privacy/", "/admin/login/"])
 def test_pages_send_the_security_headers(client, settings, event, path):
     settings.SECURE_HSTS_SECONDS = 31536000
@@ -165,6 +162,7 @@ def test_the_scanner_finds_what_it_looks_for():
     )
 
 
+@pytest.mark.usefixtures("room")
 @pytest.mark.parametrize(
     ("path", "status"),
     [
@@ -182,6 +180,7 @@ def test_rendered_pages_contain_no_inline_code(client, event, path, status):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("room")
 def test_admin_change_forms_contain_no_inline_code(admin_client, event):
     pages = [
         f"/admin/events/event/{event.pk}/change/",

@@ -9,12 +9,7 @@ from registrations.models import Registration
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.test_views import form_data, register_url
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def room():
-    return RoomFactory(capacity=5)
+pytestmark = [pytest.mark.django_db, pytest.mark.room(capacity=5)]
 
 
 def post(client, target, **overrides):

@@ -13,10 +13,15 @@ from hypothesis import strategies as st
 
 from events.models import Room
 from registrations.models import Registration
-from tests.factories import EventFactory, RegistrationFactory, RoomFactory
+from tests.factories import RegistrationFactory
 from tests.registrations.test_views import register_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.rooms(
+        {"capacity": 2, "waiting_list_size": 2}, {"capacity": 1, "waiting_list_size": 0}
+    ),
+]
 
 texts = st.one_of(
     st.text(max_size=40),
@@ -35,15 +40,6 @@ flags = st.one_of(st.none(), st.sampled_from(["on", "", "false", "0", "1", "Fals
 def consents(value) -> bool:
     """How Django's BooleanField reads a submitted checkbox."""
     return bool(value) and not (isinstance(value, str) and value.lower() in {"false", "0"})
-
-
-@pytest.fixture
-def rooms():
-    event = EventFactory()
-    return [
-        RoomFactory(event=event, capacity=2, waiting_list_size=2),
-        RoomFactory(event=event, capacity=1, waiting_list_size=0),
-    ]
 
 
 def room_values(rooms):
@@ -202,7 +198,7 @@ def slug_routes():
 
 
 def test_slug_routes_include_the_exports_and_public_pages():
-    assert {"events:detail", "events:privacy", "registrations:register"} <= set(slug_routes())
+    assert {"registrations:event", "events:privacy", "registrations:register"} <= set(slug_routes())
 
 
 def test_export_and_public_urls_fuzz(client, rooms):

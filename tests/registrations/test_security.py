@@ -8,18 +8,13 @@ from django.core import mail
 from django.urls import reverse
 
 from registrations.models import TOKEN_BYTES, Registration, new_token
-from tests.factories import RegistrationFactory, RoomFactory
+from tests.factories import RegistrationFactory
 from tests.koki.test_security_headers import CSP_POLICY, inline_code
 from tests.registrations.test_views import form_data, register_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.room(capacity=20, name="Ethik")]
 
 ENGLISH = {"cookie": "django_language=en"}
-
-
-@pytest.fixture
-def room():
-    return RoomFactory(capacity=20, name="Ethik")
 
 
 def resend_url(event):

@@ -1,7 +1,6 @@
 import datetime as dt
 import json
 import re
-import time
 
 import pytest
 from django.core import mail
@@ -10,16 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from events import caching
 from registrations.models import Registration
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def room():
-    return RoomFactory(capacity=2, name="Ethik", topic="KI und Ethik")
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.room(capacity=2, name="Ethik", topic="KI und Ethik"),
+]
 
 
 def form_data(target_room, /, **overrides):
@@ -245,42 +241,39 @@ def test_register_form_query_count_is_constant(client, django_assert_num_queries
     event = EventFactory()
     for number in range(1, n + 1):
         RegistrationFactory(room=RoomFactory(event=event, number=number))
-    # a cold cache: the event, the rooms with their occupancy (shown by the form with
-    # placeholders for the seats, filled in at once); the page is stored for the next visitors
-    with django_assert_num_queries(2):
+    # a cold cache: the event, the rooms' seats, the rooms as the form's choices (rendered
+    # with holes for the seats, filled in at once); the page is stored for the next visitors
+    with django_assert_num_queries(3):
         response = client.get(register_url(event))
-    assert len(response.context["form"].rooms) == n
-    assert "Platz frei" in response.content.decode()
-    assert "\x00" not in response.content.decode()
+    html = response.content.decode()
+    assert html.count('class="room-choice-seats">(9 Plätze frei)') == n
+    assert "koki-hole-" not in html
 
 
 @pytest.mark.parametrize("n", [1, 8])
-def test_register_form_from_the_cache_counts_the_seats_at_most_every_quarter_second(
-    client, django_assert_num_queries, n, monkeypatch
+def test_register_form_from_the_cache_counts_the_seats_once_after_a_registration(
+    client, django_assert_num_queries, n
 ):
     event = EventFactory()
     rooms = [RoomFactory(event=event, number=number, capacity=3) for number in range(1, n + 1)]
     first = client.get(register_url(event)).content.decode()  # renders and stores the page
-    RegistrationFactory(room=rooms[0])
     client.cookies.clear()
 
-    # While the count is fresh (OCCUPANCY_SECONDS), the next visitor's page costs no query: the
-    # event, the page and the seats come from the cache.
+    # The next visitor's page costs no query: the event, the page and the seats are cached.
     with django_assert_num_queries(0):
         while_fresh = client.get(register_url(event)).content.decode()
     assert without_csrf(while_fresh) == without_csrf(first)
 
-    # Once the count is older than that, the seats are counted again: one query, the page
-    # still from the cache.
-    clock = time.monotonic() + caching.OCCUPANCY_SECONDS
-    monkeypatch.setattr(caching.time, "monotonic", lambda: clock)
+    # A registration forgets the seats: the next page counts them again (one query) and fills
+    # them into the stored page, which is not rendered again.
+    RegistrationFactory(room=rooms[0])
     client.cookies.clear()
     with django_assert_num_queries(1):
         response = client.get(register_url(event))
 
     html = response.content.decode()
     assert response.context is None  # not rendered: the stored page with its holes filled
-    assert "\x00" not in html
+    assert "koki-hole-" not in html
     assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', first) == ["3 Plätze frei"] * n
     assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', html) == (
         ["2 Plätze frei"] + ["3 Plätze frei"] * (n - 1)
@@ -293,7 +286,6 @@ def test_register_form_from_the_cache_fills_holes_in_the_visitors_language(clien
     client.get(register_url(room.event))
     RegistrationFactory(room=room)
     RegistrationFactory(room=room)
-    caching.forget_occupancy()
     client.cookies["django_language"] = "en"
     client.get(register_url(room.event))  # the English page is stored under its own key
 
@@ -310,9 +302,10 @@ def test_submitting_the_form_costs_a_fixed_number_of_queries(
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     client.get(register_url(room.event))  # the event and the rooms are cached now, as in a rush
-    # the address not yet registered; then begin, lock the room, count its seats and waiting
-    # list at once, insert the registration, queue the hold's expiry and the mail, commit
-    with django_assert_num_queries(8):
+    # the chosen room, the address not yet registered; then begin, lock the room, count its
+    # seats and waiting list at once, queue the hold's expiry, insert the registration, queue
+    # the mail, commit
+    with django_assert_num_queries(9):
         response = client.post(register_url(room.event), form_data(room))
     assert response.status_code == 302
     registration = Registration.objects.get()
@@ -322,8 +315,8 @@ def test_submitting_the_form_costs_a_fixed_number_of_queries(
         Registration.Status.PENDING,
     )
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
-        "registrations.tasks.promote_waiting_list_task",
-        "registrations.tasks.send_registration_mail_task",
+        "registrations.emails.send_registration_mail_task",
+        "registrations.services.promote_waiting_list_task",
     ]
 
 
@@ -334,8 +327,8 @@ def test_manage_page_query_count_is_constant(client, django_assert_num_queries, 
     registration = RegistrationFactory(room=rooms[0])
     for room in rooms[1:]:
         RegistrationFactory(room=room)
-    # registration (+event, room), rooms with occupancy
-    with django_assert_num_queries(2):
+    # registration (+event, room), the rooms' seats, the rooms as the form's choices
+    with django_assert_num_queries(3):
         response = client.get(registration.get_absolute_url())
     assert response.status_code == 200
 

@@ -1,0 +1,232 @@
+"""One cache for everything public that shows an event: its page, its register page, its exports.
+
+**One namespace per event.** Every entry's key starts with the event's *generation*, a value
+that one receiver (`programme_changed`) replaces whenever the event or its programme changes:
+a save or delete of the event, a room, an agenda item, a speaker or a speaker link (admin,
+services, shell alike), and every `QuerySet.update()` of those models (ProgrammeQuerySet sends
+the same signal). Entries of an older generation are never read again and simply expire. The
+generation also carries the moment it was made: exports answer with it as Last-Modified, and
+their ETag names the entry.
+
+**Per-process memory** (`local`) keeps only immutable values: rendered pages and files (str,
+bytes) under keys that include the generation, and slug → primary key. `reset()` empties it
+(tests call it around each test).
+
+**Keys never use the request's Host header**: links in pages use `settings.SITE_URL`.
+
+**A cache outage is a miss** (koki/cache.py): without Redis every request reads the database.
+"""
+
+import hashlib
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.shortcuts import get_object_or_404
+
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker, programme_changed
+
+ENTRY_SECONDS = 24 * 60 * 60  # entries of a generation that nothing changes
+
+
+# --- Per-process memory: immutable values only ---------------------------------------------------
+
+
+class LocalMemory:
+    """A small thread-safe LRU of immutable values (str, bytes, int, tuples of those)."""
+
+    IMMUTABLE = (str, bytes, int, tuple, frozenset)
+
+    def __init__(self, *, max_entries: int):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value) -> None:
+        if not isinstance(value, self.IMMUTABLE):
+            raise TypeError(f"Only immutable values are kept per process, not {type(value)}.")
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+local = LocalMemory(max_entries=256)
+
+
+def reset() -> None:
+    """Forget everything this process keeps (tests; the shared cache is cleared separately)."""
+    local.clear()
+
+
+# --- Generations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The current generation of an event's cached entries."""
+
+    value: str  # "<unix time>.<random>"
+
+    @property
+    def timestamp(self) -> int:
+        """When it was made: the Last-Modified of everything cached under it."""
+        return int(self.value.partition(".")[0])
+
+
+def _generation_key(event_id: int) -> str:
+    return f"koki:e{event_id}:generation"
+
+
+def _new_value(after: str | None = None) -> str:
+    """A new generation, its moment later than `after`'s (Last-Modified counts in seconds: a
+    change within the second of the last one must still move it on)."""
+    moment = int(time.time())
+    if after:
+        moment = max(moment, Generation(after).timestamp + 1)
+    return f"{moment}.{uuid.uuid4().hex[:16]}"
+
+
+def generation(event_id: int, found: str | None = None) -> Generation:
+    """The event's current generation (`found`: already read with other keys)."""
+    value = found or cache.get(_generation_key(event_id))
+    if value is None:
+        value = _new_value()
+        # Another process may have made one at the same moment: theirs wins.
+        cache.add(_generation_key(event_id), value, None)
+        value = cache.get(_generation_key(event_id)) or value
+    return Generation(value)
+
+
+def bump(*, event_ids) -> None:
+    """Everything cached for these events is outdated.
+
+    Twice: at once, and again when the transaction commits. A request between the two still
+    reads the old data and may store it under the first new generation; the second one makes
+    sure nothing stored in that gap outlives the commit.
+    """
+    keys = [_generation_key(pk) for pk in set(event_ids) if pk is not None]
+
+    def set_new() -> None:
+        current = cache.get_many(keys)
+        cache.set_many({key: _new_value(current.get(key)) for key in keys}, None)
+
+    if keys:
+        set_new()
+        if connection.in_atomic_block:
+            transaction.on_commit(set_new)
+
+
+def _event_ids(instance) -> set[int]:
+    if isinstance(instance, Event):
+        return {instance.pk}
+    if isinstance(instance, Room | AgendaItem):
+        return {instance.event_id}
+    if isinstance(instance, AgendaItemSpeaker):
+        items = AgendaItem.objects.filter(pk=instance.agenda_item_id)
+    else:  # Speaker
+        items = AgendaItem.objects.filter(speaker_links__speaker=instance)
+    return set(items.values_list("event_id", flat=True))
+
+
+def _changed(*, sender, instance=None, event_ids=None, **kwargs) -> None:
+    """The one receiver: saves, deletes, speaker links and the project's bulk updates."""
+    if event_ids is None:
+        event_ids = _event_ids(instance)
+    bump(event_ids=event_ids)
+
+
+def connect_signals() -> None:
+    """Called from EventsConfig.ready()."""
+    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker):
+        uid = f"koki-cache-{model.__name__}"
+        post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
+        programme_changed.connect(_changed, sender=model, dispatch_uid=f"{uid}-update")
+    m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
+
+
+# --- The published event behind a slug -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """A published event as a request sees it, with the generation its entries are keyed by."""
+
+    event: Event
+    generation: Generation
+
+    def key(self, *parts) -> str:
+        """A cache key in the event's namespace, naming `parts` (hashed)."""
+        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        return f"koki:e{self.event.pk}:{self.generation.value}:{digest}"
+
+
+def _event_key(event_id: int) -> str:
+    return f"koki:e{event_id}:event"
+
+
+def _load(event_id: int | None, slug: str) -> PublicEvent | None:
+    """The event from the shared cache, if stored under its current generation: one read."""
+    if event_id is None:
+        return None
+    found = cache.get_many([_generation_key(event_id), _event_key(event_id)])
+    current = generation(event_id, found.get(_generation_key(event_id)))
+    stored = found.get(_event_key(event_id))
+    if stored is None or stored[0] != current.value:
+        return None
+    event = stored[1]
+    if event.slug != slug or not event.is_published:
+        return None
+    return PublicEvent(event=event, generation=current)
+
+
+def published_event(*, slug: str) -> PublicEvent:
+    """The published event named `slug` (404 otherwise). A warm cache answers with one read and
+    no query; the event is never older than its last change (its generation moves then)."""
+    public = _load(local.get(f"slug:{slug}"), slug)
+    if public is None:
+        event = get_object_or_404(Event.objects.published(), slug=slug)
+        public = public_event(event)
+        cache.set(_event_key(event.pk), (public.generation.value, event), ENTRY_SECONDS)
+        local.set(f"slug:{slug}", event.pk)
+    return public
+
+
+def public_event(event: Event) -> PublicEvent:
+    """An event already loaded, with its current generation."""
+    return PublicEvent(event=event, generation=generation(event.pk))
+
+
+# --- Rendered content --------------------------------------------------------------------------
+
+
+def cached(key: str, render: Callable[[], str | bytes]) -> str | bytes:
+    """What is stored under `key` (this process, then the shared cache), else `render()`,
+    stored in both. `key` must name everything the content depends on (PublicEvent.key)."""
+    content = local.get(key)
+    if content is None:
+        content = cache.get(key)
+        if content is None:
+            content = render()
+            cache.set(key, content, ENTRY_SECONDS)
+        local.set(key, content)
+    return content

@@ -1,0 +1,92 @@
+"""Whole public pages from the cache (events/cache.py), for views of one published event.
+
+A view with `CachedPageMixin` declares in one place what its page shows besides the event's
+programme: `page_depends_on()` (part of the key, with the event's generation, the path, the
+language and the registration state) and `page_holes()` (what changes too often to be part of
+the key, such as the seats left: filled into the stored page for each request). The CSRF token
+is always a hole. Only anonymous GETs without a query string and without pending messages get
+the stored page; everyone else gets a page rendered for them.
+
+A hole is a marker only this site can write (it contains a digest of the secret key): text an
+organiser or attendee enters can never be mistaken for one.
+"""
+
+import re
+
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from events import cache
+
+
+def _digest() -> str:
+    return salted_hmac("koki.pages.hole", "marker", algorithm="sha256").hexdigest()[:20]
+
+
+def hole(name: str) -> SafeString:
+    """The marker for hole `name` ([a-z0-9_]), for a template or a form label."""
+    return mark_safe(f"koki-hole-{_digest()}-{name}-")  # noqa: S308 (letters, digits, _ and -)
+
+
+def fill(html: str, values: dict[str, str]) -> str:
+    """Put `values` (name: HTML) into the holes of `html`."""
+    pattern = re.compile(rf"koki-hole-{_digest()}-([a-z0-9_]+)-")
+    return pattern.sub(lambda match: values.get(match.group(1), ""), html)
+
+
+def page_cacheable(request: HttpRequest) -> bool:
+    """Only anonymous GETs without a query string and without pending messages."""
+    return (
+        request.method in {"GET", "HEAD"}
+        and not request.META.get("QUERY_STRING")
+        and not request.user.is_authenticated
+        and len(get_messages(request)) == 0  # counts without marking them as shown
+    )
+
+
+class CachedPageMixin:
+    """For TemplateView-like views with `self.public` (cache.PublicEvent) set in dispatch."""
+
+    def page_depends_on(self) -> tuple:
+        """What the page shows besides the programme, language and registration state."""
+        return ()
+
+    def page_holes(self) -> dict[str, str]:
+        """Hole name: its HTML (escaped), for this request."""
+        return {}
+
+    @cached_property
+    def render_with_holes(self) -> bool:
+        return page_cacheable(self.request)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.render_with_holes:
+            context["csrf_token"] = hole("csrf")
+            context["holes"] = True
+        return context
+
+    def get(self, request, *args, **kwargs):
+        if not self.render_with_holes:
+            return super().get(request, *args, **kwargs)
+        key = self.public.key(
+            "page",
+            request.path,
+            get_language(),
+            self.public.event.registration_state(),
+            self.page_depends_on(),
+        )
+        html = cache.cached(key, lambda: self._render(request, *args, **kwargs))
+        return HttpResponse(fill(html, {"csrf": get_token(request), **self.page_holes()}))
+
+    def _render(self, request, *args, **kwargs) -> str:
+        response = super().get(request, *args, **kwargs)
+        response.render()
+        if response.status_code != 200:
+            raise RuntimeError("Only complete pages are cached.")
+        return response.content.decode()

@@ -1,0 +1,185 @@
+"""The public pages of one event: its programme with the rooms' seats, the register form, the
+thank-you page and "send my link again". Each is served whole from the cache where it can be
+(events/pages.py) and declares there what it depends on."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject, cached_property
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, TemplateView
+
+from events.exports.views import export_sizes
+from events.pages import CachedPageMixin, hole
+from events.selectors import programme_for
+from events.views import PublicEventMixin
+from koki.ratelimit import post_email, ratelimit, ratelimit_allows
+from registrations import occupancy, services
+from registrations.forms import RegistrationForm, SendLinkForm, seats_card, seats_label
+from registrations.occupancy import RoomSeats
+
+# The address shown on the thank-you page travels in a signed, short-lived cookie rather than
+# the session: a registration then writes no session row.
+DONE_COOKIE = "koki_registered"
+DONE_COOKIE_SECONDS = 600
+
+
+class SeatsMixin:
+    """The rooms' seats as pages show them (occupancy.event_seats: a snapshot seconds old)."""
+
+    @cached_property
+    def seats(self) -> dict[int, RoomSeats]:
+        return {seats.room_id: seats for seats in occupancy.event_seats(public=self.public)}
+
+    def fullness(self) -> tuple[bool, bool]:
+        """(every room full, every room and its waiting list full)."""
+        seats = self.seats.values()
+        return (
+            bool(seats) and all(room.is_full for room in seats),
+            bool(seats) and all(room.state == "closed" for room in seats),
+        )
+
+
+class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView):
+    """The event: programme, rooms with their seats, speakers, downloads."""
+
+    template_name = "events/event_detail.html"
+
+    def page_holes(self) -> dict[str, str]:
+        return {f"seats_{pk}": seats_card(seats) for pk, seats in self.seats.items()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        event, holes = self.event, context.get("holes", False)
+
+        def programme():
+            loaded = programme_for(event=event)
+            for room in loaded.rooms:
+                seats = self.seats.get(room.pk)
+                room.seats_html = hole(f"seats_{room.pk}") if holes else seats_card(seats)
+            return loaded
+
+        context["programme"] = SimpleLazyObject(programme)
+        context["registration_state"] = event.registration_state()
+        language = get_language()
+        context["export_sizes"] = SimpleLazyObject(
+            lambda: export_sizes(event=event, language=language)
+        )
+        return context
+
+
+@method_decorator(ratelimit("register"), name="dispatch")
+class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
+    template_name = "registrations/register.html"
+    form_class = RegistrationForm
+
+    def page_depends_on(self) -> tuple:
+        return self.fullness()
+
+    def page_holes(self) -> dict[str, str]:
+        return {f"seats_{pk}": escape(seats_label(seats)) for pk, seats in self.seats.items()}
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "event": self.event,
+            "language": get_language(),
+            # Counted only when the form is shown: a valid submission counts under the lock.
+            "seats": SimpleLazyObject(lambda: self.seats),
+            "holes": self.render_with_holes,
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["registration_state"] = self.event.registration_state()
+        context["rooms_full"], context["all_full"] = self.fullness()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self.event.registration_state() != "open":
+            return self.get(request, *args, **kwargs)
+        form = self.get_form()
+        if form.is_bot:
+            # Refused quietly: the bot sees what a person would see.
+            return redirect("registrations:done", slug=self.event.slug)
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        try:
+            form.save()
+        except services.AlreadyRegistered as already:
+            # Tell the browser nothing: the address receives its link again instead
+            # (within the per-address limit, so nobody can flood someone's inbox).
+            if ratelimit_allows("resend_address", email.lower()):
+                services.registration_link_resend(registration=already.registration)
+        except services.RegistrationError as error:
+            field = "room" if error.code in {"full", "waitlist_full", "room"} else None
+            form.add_error(field, error.message)
+            return self.form_invalid(form)
+        response = redirect("registrations:done", slug=self.event.slug)
+        response.set_signed_cookie(
+            DONE_COOKIE,
+            email,
+            salt=DONE_COOKIE,
+            max_age=DONE_COOKIE_SECONDS,
+            path=reverse("registrations:done", kwargs={"slug": self.event.slug}),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+class RegisterDoneView(CachedPageMixin, PublicEventMixin, TemplateView):
+    """Thank you: names the address the mail went to (from a short-lived signed cookie, which
+    the page then deletes)."""
+
+    template_name = "registrations/done.html"
+
+    @cached_property
+    def email(self) -> str:
+        return self.request.get_signed_cookie(
+            DONE_COOKIE, default="", salt=DONE_COOKIE, max_age=DONE_COOKIE_SECONDS
+        )
+
+    def page_depends_on(self) -> tuple:
+        return (bool(self.email),)
+
+    def page_holes(self) -> dict[str, str]:
+        return {"email": escape(self.email)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["email"] = hole("email") if context.get("holes") and self.email else self.email
+        return context
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.delete_cookie(DONE_COOKIE, path=request.path)
+        return response
+
+
+@method_decorator(ratelimit("resend"), name="dispatch")
+@method_decorator(ratelimit("resend_address", key=post_email), name="dispatch")
+class SendLinkView(PublicEventMixin, FormView):
+    template_name = "registrations/send_link.html"
+    form_class = SendLinkForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "event": self.event}
+
+    def form_valid(self, form):
+        form.save()
+        messages.success(
+            self.request,
+            _(
+                "If this address is registered, we have sent its personal link to it. "
+                "Please also check your spam folder."
+            ),
+        )
+        return redirect("registrations:resend", slug=self.event.slug)
