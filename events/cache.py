@@ -12,19 +12,24 @@ their ETag names the entry.
 bytes) under keys that include the generation, and slug → primary key. `reset()` empties it
 (tests call it around each test).
 
+**Every key names the release** (a digest of the code, templates and translations), so a
+deploy never serves what other code rendered.
+
 **Keys never use the request's Host header**: links in pages use `settings.SITE_URL`.
 
 **A cache outage is a miss** (koki/cache.py): without Redis every request reads the database.
 """
 
+import functools
 import hashlib
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -90,6 +95,19 @@ class Generation:
     def timestamp(self) -> int:
         """When it was made: the Last-Modified of everything cached under it."""
         return int(self.value.partition(".")[0])
+
+
+@functools.cache
+def release() -> str:
+    """A digest of the code, templates and translations that render cached content: a deploy
+    that changes any of them starts with new keys (old entries simply expire)."""
+    digest = hashlib.sha256()
+    for folder in ("events", "registrations", "koki", "templates", "locale"):
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".html", ".txt", ".mo"}:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _generation_key(event_id: int) -> str:
@@ -169,44 +187,53 @@ def connect_signals() -> None:
 
 @dataclass(frozen=True)
 class PublicEvent:
-    """A published event as a request sees it, with the generation its entries are keyed by."""
+    """A published event as a request sees it, with the generation its entries are keyed by.
+
+    `entries`: the short-lived entries (see `store_entry`) read together with the event.
+    """
 
     event: Event
     generation: Generation
+    entries: dict = field(default_factory=dict)
 
     def key(self, *parts) -> str:
         """A cache key in the event's namespace, naming `parts` (hashed)."""
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-        return f"koki:e{self.event.pk}:{self.generation.value}:{digest}"
+        return f"koki:e{self.event.pk}:{self.generation.value}:{release()}:{digest}"
 
 
-def _event_key(event_id: int) -> str:
-    return f"koki:e{event_id}:event"
+def _entry_key(event_id: int, name: str) -> str:
+    return f"koki:e{event_id}:{release()}:{name}"
 
 
-def _load(event_id: int | None, slug: str) -> PublicEvent | None:
-    """The event from the shared cache, if stored under its current generation: one read."""
+def _load(event_id: int | None, slug: str, entries: tuple[str, ...]) -> PublicEvent | None:
+    """The event (and `entries`) from the shared cache, if stored under its current generation:
+    one read."""
     if event_id is None:
         return None
-    found = cache.get_many([_generation_key(event_id), _event_key(event_id)])
-    current = generation(event_id, found.get(_generation_key(event_id)))
-    stored = found.get(_event_key(event_id))
-    if stored is None or stored[0] != current.value:
+    keys = [_generation_key(event_id), *(_entry_key(event_id, n) for n in ("event", *entries))]
+    found = cache.get_many(keys)
+    current = generation(event_id, found.get(keys[0]))
+    stored = {
+        name: found[key][1]
+        for name, key in zip(("event", *entries), keys[1:], strict=True)
+        if key in found and found[key][0] == current.value
+    }
+    event = stored.pop("event", None)
+    if event is None or event.slug != slug or not event.is_published:
         return None
-    event = stored[1]
-    if event.slug != slug or not event.is_published:
-        return None
-    return PublicEvent(event=event, generation=current)
+    return PublicEvent(event=event, generation=current, entries=stored)
 
 
-def published_event(*, slug: str) -> PublicEvent:
-    """The published event named `slug` (404 otherwise). A warm cache answers with one read and
-    no query; the event is never older than its last change (its generation moves then)."""
-    public = _load(local.get(f"slug:{slug}"), slug)
+def published_event(*, slug: str, entries: tuple[str, ...] = ()) -> PublicEvent:
+    """The published event named `slug` (404 otherwise), with whichever of the named `entries`
+    the cache holds for its current generation. A warm cache answers with one read and no
+    query; the event is never older than its last change (its generation moves then)."""
+    public = _load(local.get(f"slug:{slug}"), slug, entries)
     if public is None:
         event = get_object_or_404(Event.objects.published(), slug=slug)
         public = public_event(event)
-        cache.set(_event_key(event.pk), (public.generation.value, event), ENTRY_SECONDS)
+        store_entry(public, "event", event, ENTRY_SECONDS)
         local.set(f"slug:{slug}", event.pk)
     return public
 
@@ -216,10 +243,16 @@ def public_event(event: Event) -> PublicEvent:
     return PublicEvent(event=event, generation=generation(event.pk))
 
 
+def store_entry(public: PublicEvent, name: str, value, seconds: float) -> None:
+    """Keep `value` for `seconds`, to be read with the event (`published_event(entries=…)`)
+    while the event's generation lasts."""
+    cache.set(_entry_key(public.event.pk, name), (public.generation.value, value), seconds)
+
+
 # --- Rendered content --------------------------------------------------------------------------
 
 
-def cached(key: str, render: Callable[[], str | bytes]) -> str | bytes:
+def cached[T: (str, bytes, tuple)](key: str, render: Callable[[], T]) -> T:
     """What is stored under `key` (this process, then the shared cache), else `render()`,
     stored in both. `key` must name everything the content depends on (PublicEvent.key)."""
     content = local.get(key)

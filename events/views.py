@@ -8,10 +8,13 @@ from events import cache, selectors
 
 class PublicEventMixin:
     """The published event named by the URL's `slug`, resolved once per request (404 otherwise)
-    from the cache when warm: `self.public` (with its cache generation) and `self.event`."""
+    from the cache when warm: `self.public` (with its cache generation) and `self.event`.
+    `event_cache_entries`: cache entries the view reads with the event (events/cache.py)."""
+
+    event_cache_entries: tuple[str, ...] = ()
 
     def dispatch(self, request, *args, **kwargs):
-        self.public = cache.published_event(slug=kwargs["slug"])
+        self.public = cache.published_event(slug=kwargs["slug"], entries=self.event_cache_entries)
         self.event = self.public.event
         return super().dispatch(request, *args, **kwargs)
 

@@ -8,9 +8,8 @@ class RegistrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from events.signals import room_capacity_raised
-        from registrations import occupancy, receivers
+        from registrations import receivers
 
-        occupancy.connect_signals()
         room_capacity_raised.connect(
             receivers.promote_after_capacity_raised, dispatch_uid="koki-capacity-raised"
         )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
+from koki.prepared import PreparedQuery
 from registrations import emails, occupancy
 from registrations.models import Registration
 from registrations.occupancy import RoomSeats
@@ -228,14 +229,25 @@ def _place(
     registration.waiting_since = now
 
 
-def _active_registration(event: Event, email: str) -> Registration | None:
-    """The active registration of `email` (any case) for the event, if there is one."""
-    return (
+_active_ids = PreparedQuery(
+    lambda event_id, email: (
         Registration.objects.alias(email_lower=Lower("email"))
-        .filter(event=event, email_lower=email.lower())
+        .filter(event_id=event_id, email_lower=email)
         .exclude(status=Status.CANCELLED)
-        .first()
-    )
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    event_id=-7_000_001,
+    email="\x01sample@koki.invalid",
+)
+
+
+def _active_registration(event: Event, email: str) -> Registration | None:
+    """The active registration of `email` (any case) for the event, if there is one: its id
+    (usually none, composed once: koki/prepared.py), then the row."""
+    rows = _active_ids(event_id=event.pk, email=email.lower())
+    # .first(): the registration may have been deleted since.
+    return Registration.objects.filter(pk=rows[0][0]).first() if rows else None
 
 
 # --- The writes ---------------------------------------------------------------------------------

@@ -138,3 +138,12 @@ def organiser_client(organiser):
     client = Client()
     client.force_login(organiser)
     return client
+
+
+@pytest.fixture
+def seats_uncached(monkeypatch):
+    """Public pages count the seats on every request instead of showing a count up to
+    occupancy.SNAPSHOT_SECONDS old (for tests of what a registration changes on them)."""
+    from registrations import occupancy
+
+    monkeypatch.setattr(occupancy, "SNAPSHOT_SECONDS", 0)

@@ -27,10 +27,6 @@ from events.selectors import programme_for
 
 logger = logging.getLogger(__name__)
 
-# Raise when the output of an export changes for the same data (templates, CSS, iCal layout).
-EXPORT_FORMAT = 2
-
-
 def export_language(request, default: str = "") -> str:
     """`?lang=de|en` (for calendar subscriptions, which send no language), else `default`, else
     the request's."""
@@ -77,7 +73,7 @@ def export_response(
     registration and its state). The ETag is weak: a re-render differs only in DTSTAMP and the
     PDF's creation date.
     """
-    key = public.key("export", EXPORT_FORMAT, *parts)
+    key = public.key("export", *parts)
     etag = "W/" + quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     modified = max(public.generation.timestamp, last_modified)
     response = get_conditional_response(request, etag=etag, last_modified=modified)

@@ -29,7 +29,10 @@ DONE_COOKIE_SECONDS = 600
 
 
 class SeatsMixin:
-    """The rooms' seats as pages show them (occupancy.event_seats: a snapshot seconds old)."""
+    """The rooms' seats as pages show them (occupancy.event_seats: a snapshot a second old, read
+    from the cache with the event)."""
+
+    event_cache_entries = (occupancy.SNAPSHOT,)
 
     @cached_property
     def seats(self) -> dict[int, RoomSeats]:

@@ -33,6 +33,13 @@ def page(client, event) -> str:
     return response.content.decode()
 
 
+def test_seats_shown_lag_a_registration_by_at_most_the_snapshot(client, room):
+    assert "3 Plätze frei" in page(client, room.event)
+    RegistrationFactory(room=room)
+
+    assert "3 Plätze frei" in page(client, room.event)  # within occupancy.SNAPSHOT_SECONDS
+
+
 def test_second_view_is_served_from_the_cache_without_a_query(
     client, room, django_assert_num_queries
 ):
@@ -81,7 +88,7 @@ def test_renamed_speaker_shows_at_once(client, room):
     assert "Dr. Tobias Krafft" in page(client, room.event)
 
 
-def test_registration_changes_the_seats_left_at_once(client, room):
+def test_registration_changes_the_seats_left_at_once(client, room, seats_uncached):
     assert "3 Plätze frei" in page(client, room.event)
 
     registration = RegistrationFactory(room=room)
@@ -95,7 +102,7 @@ def seats_label(html: str) -> str:
     return " ".join(re.search(r'<p class="card-text seats">(.*?)</p>', html, re.S)[1].split())
 
 
-def test_full_room_says_whether_its_waiting_list_is_open(client, room):
+def test_full_room_says_whether_its_waiting_list_is_open(client, room, seats_uncached):
     room.waiting_list_size = 1
     room.save()
     for _ in range(3):
