@@ -2,10 +2,13 @@
 thank-you page and "send my link again". Each is served whole from the cache where it can be
 (events/pages.py) and declares there what it depends on."""
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import escape
@@ -28,6 +31,18 @@ DONE_COOKIE = "koki_registered"
 DONE_COOKIE_SECONDS = 600
 
 
+@functools.lru_cache(maxsize=64)
+def seat_holes(seats: tuple[RoomSeats, ...], language: str, card: bool) -> dict[str, str]:
+    """The seats' holes of a page (a room's card, or its choice on the form), in `language`.
+    Kept per process: the same snapshot is shown to every visitor for up to a second, and the
+    result follows from the arguments alone."""
+    with translation.override(language):
+        return {
+            f"seats_{room.room_id}": seats_card(room) if card else escape(seats_label(room))
+            for room in seats
+        }
+
+
 class SeatsMixin:
     """The rooms' seats as pages show them (occupancy.event_seats: a snapshot a second old, read
     from the cache with the event)."""
@@ -35,8 +50,12 @@ class SeatsMixin:
     event_cache_entries = (occupancy.SNAPSHOT,)
 
     @cached_property
+    def snapshot(self) -> tuple[RoomSeats, ...]:
+        return occupancy.event_seats(public=self.public)
+
+    @cached_property
     def seats(self) -> dict[int, RoomSeats]:
-        return {seats.room_id: seats for seats in occupancy.event_seats(public=self.public)}
+        return {seats.room_id: seats for seats in self.snapshot}
 
     def fullness(self) -> tuple[bool, bool]:
         """(every room full, every room and its waiting list full)."""
@@ -53,7 +72,7 @@ class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView)
     template_name = "events/event_detail.html"
 
     def page_holes(self) -> dict[str, str]:
-        return {f"seats_{pk}": seats_card(seats) for pk, seats in self.seats.items()}
+        return seat_holes(self.snapshot, get_language(), card=True)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -84,7 +103,7 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
         return self.fullness()
 
     def page_holes(self) -> dict[str, str]:
-        return {f"seats_{pk}": escape(seats_label(seats)) for pk, seats in self.seats.items()}
+        return seat_holes(self.snapshot, get_language(), card=False)
 
     def get_form_kwargs(self):
         return {

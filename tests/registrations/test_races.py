@@ -48,22 +48,33 @@ def race(base_url: str, requests: list[tuple[str, str, dict[str, str]]]) -> list
         return list(pool.map(lambda request: send(*request), requests))
 
 
-def test_cancel_and_room_change_at_once_never_resurrect_a_registration(
-    require_postgres, live_server
-):
+def race_with_a_room_change(base_url: str, action: str):
+    """PEOPLE confirmed registrations in room A; each sends `action` and a change to room B at
+    the same moment. Returns the event, room B, the registrations and the answers (in pairs)."""
     event = EventFactory()
     room_a = RoomFactory(event=event, capacity=PEOPLE)
     room_b = RoomFactory(event=event, capacity=PEOPLE)
     registrations = RegistrationFactory.create_batch(PEOPLE, room=room_a)
-    requests = []
-    for registration in registrations:
-        requests.append((registration.token, "cancel", {}))
-        requests.append((registration.token, "room", {"room": str(room_b.pk)}))
+    requests = [
+        request
+        for registration in registrations
+        for request in (
+            (registration.token, action, {}),
+            (registration.token, "room", {"room": str(room_b.pk)}),
+        )
+    ]
+    return event, room_a, room_b, registrations, race(base_url, requests)
 
-    answers = race(live_server.url, requests)
+
+def test_cancel_and_room_change_at_once_never_resurrect_a_registration(
+    require_postgres, live_server
+):
+    event, room_a, room_b, registrations, answers = race_with_a_room_change(
+        live_server.url, "cancel"
+    )
 
     statuses = [answer.status for answer in answers]
-    assert statuses == [200] * len(requests), statuses
+    assert statuses == [200] * 2 * PEOPLE, statuses
     cancel_answers = dict(zip(registrations, answers[0::2], strict=True))
     said_cancelled = {r.pk for r, answer in cancel_answers.items() if CANCELLED in answer.body}
     rows = Registration.objects.filter(event=event)
@@ -80,16 +91,9 @@ def test_cancel_and_room_change_at_once_never_resurrect_a_registration(
 
 
 def test_delete_and_room_change_at_once_always_delete(require_postgres, live_server):
-    event = EventFactory()
-    room_a = RoomFactory(event=event, capacity=PEOPLE)
-    room_b = RoomFactory(event=event, capacity=PEOPLE)
-    registrations = RegistrationFactory.create_batch(PEOPLE, room=room_a)
-    requests = []
-    for registration in registrations:
-        requests.append((registration.token, "delete", {}))
-        requests.append((registration.token, "room", {"room": str(room_b.pk)}))
-
-    answers = race(live_server.url, requests)
+    event, _room_a, _room_b, registrations, answers = race_with_a_room_change(
+        live_server.url, "delete"
+    )
 
     statuses = [answer.status for answer in answers]
     assert set(statuses) <= {200, 404}, statuses
