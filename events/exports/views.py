@@ -27,6 +27,7 @@ from events.selectors import programme_for
 
 logger = logging.getLogger(__name__)
 
+
 def export_language(request, default: str = "") -> str:
     """`?lang=de|en` (for calendar subscriptions, which send no language), else `default`, else
     the request's."""
