@@ -3,9 +3,9 @@
 A view with `CachedPageMixin` declares in one place what its page shows besides the event's
 programme: `page_depends_on()` (part of the key, with the event's generation, the path, the
 language and the registration state) and `page_holes()` (what changes too often to be part of
-the key, such as the seats left: filled into the stored page for each request). The CSRF token
-is always a hole. Only anonymous GETs without a query string and without pending messages get
-the stored page; everyone else gets a page rendered for them.
+the key, such as the seats left: filled into the stored page for each request). A form's CSRF
+token is a hole too, filled with the visitor's own. Only anonymous GETs without a query string
+and without pending messages get the stored page; everyone else gets a page rendered for them.
 
 A hole is a marker only this site can write (it contains a digest of the secret key): text an
 organiser or attendee enters can never be mistaken for one.
@@ -92,7 +92,10 @@ class CachedPageMixin:
             self.page_depends_on(),
         )
         parts = cache.cached(key, lambda: self._render(request, *args, **kwargs))
-        return HttpResponse(fill(parts, {"csrf": get_token(request), **self.page_holes()}))
+        values = dict(self.page_holes())
+        if "csrf" in parts[1::2]:  # a page with a form: this visitor's token (and cookie)
+            values["csrf"] = get_token(request)
+        return HttpResponse(fill(parts, values))
 
     def _render(self, request, *args, **kwargs) -> tuple[str, ...]:
         response = super().get(request, *args, **kwargs)

@@ -3,10 +3,11 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from koki import views
 from koki.ratelimit import ratelimit
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", views.switch_language, name="switch_language"),
     # The admin's own login view, with a rate limit on attempts (before admin.site.urls).
     path("admin/login/", ratelimit("login")(admin.site.login)),
     path("admin/", admin.site.urls),

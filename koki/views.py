@@ -7,9 +7,13 @@ replaced by an empty one. They never show the exception, the request data or a t
 
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template import loader
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
@@ -54,3 +58,33 @@ def server_error(request):
     if isinstance(sys.exception(), DATABASE_ERRORS):
         return service_unavailable(request)
     return error_page(request, 500)
+
+
+@require_safe
+def switch_language(request, code: str):
+    """Remember the visitor's language (a cookie) and go back to `?next=` on this site.
+
+    A link rather than a form: the pages need no CSRF token for it, so pages without a form of
+    their own are the same for every visitor. Changing someone's display language is all a
+    forged link can do.
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    next_url = request.GET.get("next", "")
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    add_never_cache_headers(response)
+    return response

@@ -2,10 +2,10 @@
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
-from django.utils.html import escape
 
 from registrations.models import Registration
 from tests.factories import AgendaItemFactory, EventFactory, RegistrationFactory, RoomFactory
@@ -56,8 +56,9 @@ def test_every_public_page_has_the_frame_and_the_language_switcher(client, regis
         assert f'<html lang="{language}">' in html, path
         assert len(re.findall(r"<h1[\s>]", html)) == 1, path
         assert '<main id="main"' in html, path
-        assert 'action="/i18n/setlang/"' in html, path
-        assert f'<input type="hidden" name="next" value="{escape(path)}">' in html, path
-        assert f'value="{"en" if language == "de" else "de"}"' in html, path
-        assert f">{other}</button>" in html, path
+        switch = "en" if language == "de" else "de"
+        link = f'href="/language/{switch}/?next={quote(path, safe="/")}"'
+        assert (
+            f'<a {link} hreflang="{switch}" lang="{switch}" rel="nofollow">{other}</a>' in html
+        ), path
         assert 'style="' not in html, path

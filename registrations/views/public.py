@@ -32,15 +32,15 @@ DONE_COOKIE_SECONDS = 600
 
 
 @functools.lru_cache(maxsize=64)
-def seat_holes(seats: tuple[RoomSeats, ...], language: str, card: bool) -> dict[str, str]:
+def seat_holes(seats: tuple[RoomSeats, ...], language: str, card: bool) -> tuple[tuple[str, str]]:
     """The seats' holes of a page (a room's card, or its choice on the form), in `language`.
     Kept per process: the same snapshot is shown to every visitor for up to a second, and the
     result follows from the arguments alone."""
     with translation.override(language):
-        return {
-            f"seats_{room.room_id}": seats_card(room) if card else escape(seats_label(room))
+        return tuple(
+            (f"seats_{room.room_id}", seats_card(room) if card else escape(seats_label(room)))
             for room in seats
-        }
+        )
 
 
 class SeatsMixin:
@@ -72,7 +72,7 @@ class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView)
     template_name = "events/event_detail.html"
 
     def page_holes(self) -> dict[str, str]:
-        return seat_holes(self.snapshot, get_language(), card=True)
+        return dict(seat_holes(self.snapshot, get_language(), card=True))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -103,7 +103,7 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
         return self.fullness()
 
     def page_holes(self) -> dict[str, str]:
-        return seat_holes(self.snapshot, get_language(), card=False)
+        return dict(seat_holes(self.snapshot, get_language(), card=False))
 
     def get_form_kwargs(self):
         return {

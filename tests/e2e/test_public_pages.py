@@ -59,7 +59,7 @@ def test_language_switcher_keeps_the_page_and_formats_dates_in_english(new_page,
     nav = page.get_by_role("navigation", name="Sprache")
     assert nav.locator("[aria-current=true]").inner_text() == "Deutsch"
 
-    nav.get_by_role("button", name="English").click()
+    nav.get_by_role("link", name="English").click()
     page.wait_for_load_state()
 
     assert page.url.endswith(DEMO_URL)
@@ -75,7 +75,7 @@ def test_language_switcher_keeps_the_page_and_formats_dates_in_english(new_page,
     # The choice sticks for the next page, and the switcher leads back.
     page.goto("/does-not-exist/")
     assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
-    page.get_by_role("navigation", name="Language").get_by_role("button", name="Deutsch").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Deutsch").click()
     page.wait_for_load_state()
     assert page.url.endswith("/does-not-exist/")
     assert page.get_by_role("heading", level=1).inner_text() == "Seite nicht gefunden"

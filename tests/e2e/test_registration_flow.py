@@ -281,7 +281,7 @@ def test_form_and_personal_page_fit_a_phone_and_200_percent_zoom(
 
 def test_form_in_english_after_switching_language(page, demo_event):
     page.goto(f"/events/{demo_event.slug}/register/")
-    page.get_by_role("navigation", name="Sprache").get_by_role("button", name="English").click()
+    page.get_by_role("navigation", name="Sprache").get_by_role("link", name="English").click()
     page.wait_for_url("**/register/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Register"

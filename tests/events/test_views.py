@@ -98,7 +98,7 @@ def test_start_page_without_events(client):
 
 
 def test_event_page_in_english_by_choice(client, demo_event):
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.get(reverse("switch_language", args=["en"]))
     response = client.get("/events/koki-abschluss/")
     html = response.content.decode()
     assert '<html lang="en">' in html

@@ -75,7 +75,7 @@ def test_403_page_without_database(client):
 def test_csrf_failure_explains_what_to_do_without_database():
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post("/admin/login/", {"username": "x", "password": "y"})
 
     assert response.status_code == 403
     content = response.content.decode()
@@ -228,3 +228,22 @@ def test_429_page_in_english_without_database(client, settings):
 
     assert response.status_code == 429
     assert "<h1>Too many attempts</h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [("/events/x/", "/events/x/"), ("https://evil.example/", "/"), ("//evil.example/", "/")],
+)
+def test_language_link_sets_the_cookie_and_stays_on_this_site(client, next_url, lands_on):
+    response = client.get("/language/en/", {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+    assert response.cookies["django_language"].value == "en"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_language_link_refuses_unknown_languages_and_posts(client):
+    assert client.get("/language/fr/").status_code == 404
+    assert client.post("/language/en/").status_code == 405
+    assert "django_language" not in client.cookies
