@@ -6,9 +6,10 @@ A fresh PostgreSQL database `koki_bench` and Redis db 5; `migrate`, `collectstat
 mails queued in the database and the rate limits off (every bench request comes from one
 address). Then:
 
-1. pages: wrk against the event page, programme.ics and the cached programme.pdf, each in
-   one-second slices alternating with /bench/hello/ (the cheapest view through the whole
-   middleware stack: the ceiling), so that both see the machine in the same state;
+1. pages: wrk against the event page, programme.ics, the cached programme.pdf and
+   schedule.xml, and the API's event, each in one-second slices alternating with /bench/hello/
+   (the cheapest view through the whole middleware stack: the ceiling), so that both see the
+   machine in the same state;
 2. the registration rush (bench/rush.py), then the audit of the database (bench/audit.py);
 3. the mail queue: one `manage.py db_worker` sends every mail the rush queued.
 
@@ -56,6 +57,8 @@ PAGES = [
     ("event page", f"/events/{SLUG}/"),
     ("programme.ics", f"/events/{SLUG}/programme.ics"),
     ("programme.pdf (cached)", f"/events/{SLUG}/programme.pdf"),
+    ("schedule.xml (cached)", f"/events/{SLUG}/schedule.xml"),
+    ("API: event (cached)", f"/api/events/{SLUG}"),
 ]
 ATTENDEES, CONCURRENCY, RUSH_SECONDS = 2000, 32, 60
 CAPACITY, WAITING_LIST = 20, 200

@@ -1,4 +1,4 @@
-"""Download views for the programme exports; the work is in ical.py and pdf.py.
+"""Download views for the programme exports; the work is in ical.py, pdf.py and schedule.py.
 
 Rendered files live in the event's cache namespace (events/cache.py): any change of the event
 or its programme makes the next request render afresh. ETag names the cached entry and
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from events import cache
-from events.exports import ical, pdf
+from events.exports import ical, pdf, schedule
 from events.selectors import programme_for
 
 logger = logging.getLogger(__name__)
@@ -164,4 +164,48 @@ def room_ical(request, slug: str, number: int):
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=export_filename(event, _("room %(number)s"), "ics", language, number=number),
+    )
+
+
+def _schedule(request, slug: str, *, kind: str, build, content_type: str):
+    """The c3voc/frab schedule: in the event's language unless `?lang=` asks for another (the
+    names of the plenary and the rooms, the tracks)."""
+    public = cache.published_event(slug=slug)
+    event = public.event
+    language = export_language(request, default=settings.LANGUAGE_CODE)
+
+    def render() -> bytes:
+        with translation.override(language):
+            return build(programme=programme_for(event=event))
+
+    return export_response(
+        request,
+        public=public,
+        parts=(f"schedule-{kind}", event.pk, language),
+        render=render,
+        content_type=content_type,
+        filename=f"{event.slug}-schedule.{kind}",
+        disposition="inline",
+    )
+
+
+@require_safe
+def schedule_xml(request, slug: str):
+    return _schedule(
+        request,
+        slug,
+        kind="xml",
+        build=schedule.schedule_xml,
+        content_type=schedule.XML_CONTENT_TYPE,
+    )
+
+
+@require_safe
+def schedule_json(request, slug: str):
+    return _schedule(
+        request,
+        slug,
+        kind="json",
+        build=schedule.schedule_json,
+        content_type=schedule.JSON_CONTENT_TYPE,
     )
