@@ -32,6 +32,19 @@ class GermanFirstLocaleMiddleware(LocaleMiddleware):
         return response
 
 
+class PermissionsPolicyMiddleware:
+    """Every response says which browser features koki's pages may use: none of the powerful
+    ones (settings.KOKI_PERMISSIONS_POLICY)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.KOKI_PERMISSIONS_POLICY)
+        return response
+
+
 class SecretLinkMiddleware:
     """Pages behind a secret link (any URL with a `token` argument, e.g. /r/<token>/) are never
     stored by browsers or shared caches, and never indexed."""

@@ -106,8 +106,13 @@ def ratelimit_allows(scope: str, identity: str) -> bool:
 
 
 def post_email(request) -> str:
-    """A rate-limit key: the e-mail address in the submitted form, normalised."""
-    return request.POST.get("email", "").strip().lower()
+    """A rate-limit key: the client with the e-mail address in the submitted form (normalised).
+
+    Per client and address, not per address alone: otherwise anyone could use up the limit of
+    someone else's address and lock its owner out of getting their link again.
+    """
+    email = request.POST.get("email", "").strip().lower()
+    return f"{client_ip(request)}|{email}" if email else ""
 
 
 def ratelimit(scope: str, *, key=client_ip, methods: tuple[str, ...] = ("POST",)):

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from events.models import Event, Room
 from events.pages import hole
 from registrations import occupancy, services
-from registrations.models import Registration
+from registrations.models import Registration, validate_plain_text
 from registrations.occupancy import RoomSeats
 
 
@@ -104,12 +104,14 @@ def email_field(**kwargs) -> forms.EmailField:
 
 class RegistrationForm(forms.Form):
     first_name = forms.CharField(
+        validators=[validate_plain_text],
         label=_("First name"),
         max_length=100,
         error_messages={"required": _("Please enter your first name."), "max_length": TOO_LONG},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
+        validators=[validate_plain_text],
         label=_("Last name"),
         max_length=100,
         error_messages={"required": _("Please enter your last name."), "max_length": TOO_LONG},
@@ -119,6 +121,7 @@ class RegistrationForm(forms.Form):
         help_text=_("We send the confirmation and your personal link to this address.")
     )
     organisation = forms.CharField(
+        validators=[validate_plain_text],
         label=_("Organisation (optional)"),
         max_length=200,
         required=False,
@@ -126,6 +129,7 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     job_role = forms.CharField(
+        validators=[validate_plain_text],
         label=_("Role (optional)"),
         max_length=200,
         required=False,

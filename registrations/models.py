@@ -1,6 +1,8 @@
 import secrets
+import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -15,6 +17,16 @@ TOKEN_BYTES = 24  # 192 bits, url-safe base64: 32 characters
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def validate_plain_text(value: str) -> None:
+    """Names and the like: no control or format characters (Unicode Cc, Cf). They would let
+    someone break lines in a mail's greeting or turn text around (U+202E) where it is shown."""
+    if any(unicodedata.category(character) in {"Cc", "Cf"} for character in value):
+        raise ValidationError(
+            _("Please use only letters, digits, spaces and punctuation here."),
+            code="control_characters",
+        )
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -47,11 +59,15 @@ class Registration(models.Model):
         Room, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("room")
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
-    first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100, validators=[validate_plain_text])
+    last_name = models.CharField(_("last name"), max_length=100, validators=[validate_plain_text])
     email = models.EmailField(_("e-mail address"), max_length=254)
-    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
-    job_role = models.CharField(_("role"), max_length=200, blank=True)
+    organisation = models.CharField(
+        _("organisation"), max_length=200, blank=True, validators=[validate_plain_text]
+    )
+    job_role = models.CharField(
+        _("role"), max_length=200, blank=True, validators=[validate_plain_text]
+    )
     language = models.CharField(_("language"), max_length=8, default="de")
     token = models.CharField(
         _("secret link token"), max_length=64, unique=True, default=new_token, editable=False

@@ -338,9 +338,10 @@ def _invitation(registration, *, method: str) -> bytes:
     vevent.add("url", vUri(absolute_url(event.get_absolute_url())))
     vevent.add("organizer", _organizer(event))
     attendee = vCalAddress(f"mailto:{registration.email}")
+    if registration.email_confirmed_at:  # only then is the name the address owner's own
+        attendee.params["cn"] = vText(registration.full_name)
     attendee.params.update(
         {
-            "cn": vText(registration.full_name),
             "cutype": "INDIVIDUAL",
             "role": "REQ-PARTICIPANT",
             "partstat": "ACCEPTED",

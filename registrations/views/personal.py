@@ -30,7 +30,9 @@ from registrations.models import Registration
 @method_decorator(never_cache, name="dispatch")
 class RegistrationMixin:
     """Load the registration behind a secret link; an unknown token is a 404, and so is a
-    registration deleted while a write was waiting for its lock."""
+    registration deleted while a write was waiting for its lock. GET and POST only."""
+
+    http_method_names = ["get", "head", "post"]
 
     def dispatch(self, request, *args, **kwargs):
         self.registration = selectors.registration_get_by_token(token=kwargs["token"])

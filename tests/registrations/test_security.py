@@ -104,21 +104,26 @@ def test_resend_over_the_limit_gets_the_429_page(client, settings, room):
     assert len(mail.outbox) == 3
 
 
-def test_resend_to_one_address_is_limited_whatever_the_client_address(client, settings, room):
+def test_resend_is_limited_per_client_and_address_so_nobody_locks_the_owner_out(
+    client, settings, room
+):
     limit(settings, resend="off", resend_address="2/h")
     RegistrationFactory(room=room, email="erika@example.org")
 
-    responses = [
-        client.post(resend_url(room.event), {"email": address}, REMOTE_ADDR=f"192.0.2.{n}")
-        for n, address in enumerate(
-            ["erika@example.org", " ERIKA@example.org", "erika@example.org"]
-        )
+    from_one_client = [
+        client.post(resend_url(room.event), {"email": address}, REMOTE_ADDR="192.0.2.1")
+        for address in ["erika@example.org", " ERIKA@example.org", "erika@example.org"]
     ]
-    someone_else = client.post(resend_url(room.event), {"email": "max@example.org"})
+    the_owner = client.post(
+        resend_url(room.event), {"email": "erika@example.org"}, REMOTE_ADDR="198.51.100.7"
+    )
+    someone_else = client.post(
+        resend_url(room.event), {"email": "max@example.org"}, REMOTE_ADDR="192.0.2.1"
+    )
 
-    assert [r.status_code for r in responses] == [302, 302, 429]
-    assert someone_else.status_code == 302
-    assert [m.to for m in mail.outbox] == [["erika@example.org"], ["erika@example.org"]]
+    assert [r.status_code for r in from_one_client] == [302, 302, 429]
+    assert (the_owner.status_code, someone_else.status_code) == (302, 302)
+    assert [m.to for m in mail.outbox] == [["erika@example.org"]] * 3
 
 
 def test_registering_again_sends_the_link_only_within_the_address_limit(client, settings, room):
@@ -268,3 +273,49 @@ def test_secret_link_pages_have_no_inline_code(client, room):
     }
 
     assert problems == {path: [] for path in problems}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Kunde\r\n\r\nIhr Konto wird gesperrt", "Erika\u202eakirE", "Max\tMuster", "Zero\u200bwidth"],
+)
+def test_names_with_control_or_format_characters_are_refused_and_kept(client, room, typed):
+    response = client.post(register_url(room.event), {**form_data(room), "first_name": typed})
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["first_name"] == [
+        "Bitte verwenden Sie hier nur Buchstaben, Ziffern, Leerzeichen und Satzzeichen."
+    ]
+    assert form["first_name"].value() == typed
+    assert form["email"].value() == form_data(room)["email"]
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_public_forms_take_only_get_and_post(client, room, method):
+    registration = RegistrationFactory(room=room)
+    for path in (register_url(room.event), resend_url(room.event), f"/r/{registration.token}/"):
+        response = getattr(client, method)(path, data="email=x@example.org")
+        assert response.status_code == 405, path
+    assert Registration.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_every_response_says_no_powerful_browser_features(client, room, settings):
+    paths = ["/", room.event.get_absolute_url(), register_url(room.event), "/admin/login/"]
+
+    policies = {path: client.get(path)["Permissions-Policy"] for path in paths}
+
+    assert policies == dict.fromkeys(paths, settings.KOKI_PERMISSIONS_POLICY)
+    features = dict(part.split("=") for part in settings.KOKI_PERMISSIONS_POLICY.split(", "))
+    assert {features[name] for name in ("camera", "microphone", "geolocation", "payment")} == {"()"}
+
+
+def test_thank_you_page_with_the_address_is_private(client, room):
+    client.post(register_url(room.event), form_data(room))
+
+    response = client.get(f"/events/{room.event.slug}/register/done/")
+
+    assert "erika@example.org" in response.content.decode()
+    assert response["Cache-Control"] == "private, no-store"
