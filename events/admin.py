@@ -1,11 +1,14 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 from events.signals import room_capacity_raised
+from koki.site import absolute_url
 
 
 def capacity_changed(request, rooms) -> None:
@@ -96,7 +99,26 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             },
         ),
         (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
+        (_("Embedding on other websites"), {"fields": ["embed_origins", "embed_snippet"]}),
     ]
+    readonly_fields = ["embed_snippet"]
+
+    @admin.display(description=_("Snippet for your website"))
+    def embed_snippet(self, obj) -> str:
+        """The <iframe> to copy into a web page named in `embed_origins` (read-only)."""
+        if not obj or not obj.pk:
+            return _("Shown once the event is saved.")
+        iframe = format_html(
+            '<iframe src="{}" title="{}" width="100%" height="720" loading="lazy"></iframe>',
+            absolute_url(reverse("events:embed", kwargs={"slug": obj.slug})),
+            _("Programme: %(event)s") % {"event": obj.title},
+        )
+        return format_html(
+            '<textarea class="vLargeTextField embed-snippet" rows="3" cols="80" readonly '
+            'aria-label="{}">{}</textarea>',
+            _("Snippet for your website"),
+            escape(iframe),  # shown as text, to copy
+        )
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

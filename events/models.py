@@ -1,5 +1,7 @@
+import re
 import uuid
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +17,55 @@ from django.utils.translation import gettext_lazy as _
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+# An origin as a Content Security Policy names it: scheme, host, optional port (nothing that could
+# end the header's directive: no space, comma or semicolon).
+_ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:(?P<port>[0-9]{1,5}))?/?$")
+
+
+def _origin(line: str) -> str:
+    """`line` as an origin (lower case, no trailing slash), or "" if it is none."""
+    origin = line.strip().lower()
+    match = _ORIGIN.match(origin)
+    if not match or int(match["port"] or 443) not in range(1, 65536):
+        return ""
+    return origin.rstrip("/")
+
+
+def validate_embed_origins(value: str) -> None:
+    """One https origin per line (https://www.example.org), no path; empty lines are fine."""
+    errors = []
+    for line in value.splitlines():
+        origin = line.strip()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme.lower() != "https":
+            message = _(
+                "“%(value)s” does not start with https://: only secure websites may "
+                "show the programme."
+            )
+        elif parts.path not in {"", "/"} or parts.query or parts.fragment:
+            message = _(
+                "“%(value)s” has a path: enter the website's address only, such as "
+                "https://www.example.org."
+            )
+        elif not _origin(origin):
+            message = _("“%(value)s” is not a website address such as https://www.example.org.")
+        else:
+            continue
+        errors.append(ValidationError(message, code="embed_origin", params={"value": origin}))
+    if errors:
+        raise ValidationError(errors)
+
+
+def embed_origin_list(value: str) -> list[str]:
+    """The origins in `value` (Event.embed_origins) as the frame-ancestors directive names them.
+    A line that is no origin is left out (the validator also insists on https; this list is
+    what is safe to put in the header)."""
+    origins = [_origin(line) for line in value.splitlines()]
+    return list(dict.fromkeys(origin for origin in origins if origin))
 
 
 def default_hold_minutes() -> int:
@@ -98,6 +149,15 @@ class Event(models.Model):
         help_text=_("Raise it when the notice changes; each consent records the version."),
     )
     is_published = models.BooleanField(_("published"), default=False)
+    embed_origins = models.TextField(
+        _("websites that may embed the programme"),
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text=_(
+            "One address per line, such as https://www.example.org (https, no path). Only these "
+            "websites may show the programme in a frame."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 

@@ -9,7 +9,10 @@ app_name = "events"
 urlpatterns = [
     path("", views.EventListView.as_view(), name="list"),
     path("events/<slug:slug>/privacy/", views.PrivacyView.as_view(), name="privacy"),
+    path("events/<slug:slug>/embed/", views.EmbedView.as_view(), name="embed"),
     path("events/<slug:slug>/programme.pdf", export_views.programme_pdf, name="programme_pdf"),
     path("events/<slug:slug>/programme.ics", export_views.programme_ical, name="programme_ical"),
     path("events/<slug:slug>/rooms/<int:number>.ics", export_views.room_ical, name="room_ical"),
+    path("events/<slug:slug>/schedule.xml", export_views.schedule_xml, name="schedule_xml"),
+    path("events/<slug:slug>/schedule.json", export_views.schedule_json, name="schedule_json"),
 ]

@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.csp import CSP, build_policy
+from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import ListView, TemplateView
 
 from events import cache, selectors
+from events.models import embed_origin_list
+from events.pages import CachedPageMixin
 
 
 class PublicEventMixin:
@@ -54,3 +60,28 @@ class PrivacyView(PublicEventMixin, TemplateView):
             privacy_contact=settings.KOKI_PRIVACY_CONTACT,
             **kwargs,
         )
+
+
+@method_decorator(xframe_options_exempt, name="dispatch")
+class EmbedView(CachedPageMixin, PublicEventMixin, TemplateView):
+    """The programme for a frame on the websites the event names (`embed_origins`): no site
+    header or footer, links open koki in a new tab. Only this page may be framed: its policy's
+    frame-ancestors lists those origins ('none' without any), the rest of the policy is the
+    site's, and it sends no X-Frame-Options (which knows no list of origins)."""
+
+    template_name = "events/embed.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        event = self.event
+        context["programme"] = SimpleLazyObject(lambda: selectors.programme_for(event=event))
+        context["registration_state"] = event.registration_state()
+        return context
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        origins = embed_origin_list(self.event.embed_origins)
+        policy = {**settings.SECURE_CSP, "frame-ancestors": origins or [CSP.NONE]}
+        # The CSP middleware keeps a policy the view has set.
+        response[str(CSP.HEADER_ENFORCE)] = build_policy(policy)
+        return response

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_tasks_db",
+    "ninja",  # the API's docs page loads Swagger UI from its static files
+    "corsheaders",
     "events",
     "registrations",
 ]
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "koki.middleware.GermanFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +226,12 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# Only /events/<slug>/embed/ may be framed, by the origins its event names (events.views.EmbedView).
+
+# CORS: the read-only API (koki/api.py) answers GETs from any web page; nothing else does.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
 
 # --- Logging: no personal data, errors to stderr ------------------------------------------
 LOGGING = {
@@ -248,17 +257,30 @@ KOKI_PURGE_AFTER_DAYS = int(os.environ.get("KOKI_PURGE_AFTER_DAYS", "30"))
 
 # --- Security, privacy and resilience -----------------------------------------------------------
 MIDDLEWARE += [
+    "koki.middleware.PermissionsPolicyMiddleware",
     "koki.middleware.SecretLinkMiddleware",
     "koki.middleware.DatabaseUnavailableMiddleware",
 ]
 CSRF_FAILURE_VIEW = "koki.views.csrf_failure"
+# No page of koki needs a camera, a microphone, the location or any other powerful feature.
+KOKI_PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "sync-xhr", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
 # Rate limits per client address, "<count>/<period>" (s, m, h, d); empty or "off" disables one.
 KOKI_RATELIMITS = {
     "register": os.environ.get("KOKI_RATELIMIT_REGISTER", "20/10m"),
     "resend": os.environ.get("KOKI_RATELIMIT_RESEND", "5/10m"),
-    # Per recipient address, so nobody can flood someone else's inbox with links.
+    # Per client and recipient address: nobody floods an inbox, nobody locks its owner out.
     "resend_address": os.environ.get("KOKI_RATELIMIT_RESEND_ADDRESS", "3/h"),
     "login": os.environ.get("KOKI_RATELIMIT_LOGIN", "10/10m"),
+    # Every GET of the JSON API (/api/, koki/api.py).
+    "api": os.environ.get("KOKI_RATELIMIT_API", "600/m"),
 }
 # The controller's contact details in the default privacy notice (postal address, e-mail).
 KOKI_PRIVACY_CONTACT = os.environ.get("KOKI_PRIVACY_CONTACT", "")

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from koki import views
+from koki.api import api
 from koki.ratelimit import ratelimit
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     # The admin's own login view, with a rate limit on attempts (before admin.site.urls).
     path("admin/login/", ratelimit("login")(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),  # the read-only JSON API (koki/api.py)
     path("", include("registrations.urls")),
     path("", include("events.urls")),
 ]

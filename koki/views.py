@@ -3,13 +3,15 @@
 They render without touching the database, so they still work when it is down: base.html reads
 nothing from it, and the messages list (which could fall back to the database session) is
 replaced by an empty one. They never show the exception, the request data or a traceback.
+Under /api/ (koki/api.py) they are JSON: {"detail": "Not Found"}.
 """
 
 import sys
+from http import HTTPStatus
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +20,12 @@ from django.views.decorators.http import require_safe
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
+API_PREFIX = "/api/"
+
+
 def error_page(request, status: int, *, context: dict | None = None) -> HttpResponse:
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"detail": HTTPStatus(status).phrase}, status=status)
     template = loader.get_template(f"{status}.html")
     content = template.render({"messages": (), **(context or {})}, request)
     return HttpResponse(content, status=status)

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from events.calendar_links import calendar_links
 from events.exports.ical import personal_cancellation, personal_invitation
 from koki.site import absolute_url
 from registrations.models import Registration
@@ -44,6 +45,9 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
         context = {
             "kind": kind,
             "registration": registration,
+            # What a person typed reaches a mailbox only once its owner confirmed the address:
+            # before that, anyone could have typed it, to anyone's address.
+            "greeting_name": registration.full_name if registration.email_confirmed_at else "",
             "event": event,
             "room": registration.room,
             "event_url": absolute_url(event.get_absolute_url()),
@@ -58,6 +62,9 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
             ),
             "plenary_join_url": event.plenary_join_url if confirmed else "",
             "room_join_url": registration.room.join_url if confirmed else "",
+            "calendar_links": calendar_links(
+                event=event, rooms=[registration.room], language=registration.language
+            ),
         }
         return {
             "subject": str(SUBJECTS[kind] % {"event": event.title}),

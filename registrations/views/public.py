@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import escape
@@ -16,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
+from events.calendar_links import calendar_links
 from events.exports.views import export_sizes
 from events.pages import CachedPageMixin, hole
 from events.selectors import programme_for
@@ -88,6 +90,9 @@ class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView)
         context["programme"] = SimpleLazyObject(programme)
         context["registration_state"] = event.registration_state()
         language = get_language()
+        context["calendar_links"] = SimpleLazyObject(
+            lambda: calendar_links(event=event, rooms=context["programme"].rooms, language=language)
+        )
         context["export_sizes"] = SimpleLazyObject(
             lambda: export_sizes(event=event, language=language)
         )
@@ -97,6 +102,7 @@ class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView)
 @method_decorator(ratelimit("register"), name="dispatch")
 class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
     template_name = "registrations/register.html"
+    http_method_names = ["get", "head", "post"]  # FormView would take PUT as a POST
     form_class = RegistrationForm
 
     def page_depends_on(self) -> tuple:
@@ -137,7 +143,7 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
         except services.AlreadyRegistered as already:
             # Tell the browser nothing: the address receives its link again instead
             # (within the per-address limit, so nobody can flood someone's inbox).
-            if ratelimit_allows("resend_address", email.lower()):
+            if ratelimit_allows("resend_address", post_email(self.request)):
                 services.registration_link_resend(registration=already.registration)
         except services.RegistrationError as error:
             field = "room" if error.code in {"full", "waitlist_full", "room"} else None
@@ -183,6 +189,7 @@ class RegisterDoneView(CachedPageMixin, PublicEventMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response.delete_cookie(DONE_COOKIE, path=request.path)
+        patch_cache_control(response, private=True, no_store=True)  # it shows the address
         return response
 
 
@@ -190,6 +197,7 @@ class RegisterDoneView(CachedPageMixin, PublicEventMixin, TemplateView):
 @method_decorator(ratelimit("resend_address", key=post_email), name="dispatch")
 class SendLinkView(PublicEventMixin, FormView):
     template_name = "registrations/send_link.html"
+    http_method_names = ["get", "head", "post"]
     form_class = SendLinkForm
 
     def get_form_kwargs(self):
