@@ -136,6 +136,10 @@ class RedisCache(DjangoRedisCache):
         count, _expiry_set = pipeline.execute()
         return count
 
+    def ping(self) -> bool:
+        """Ask Redis directly (for /healthz): raises RedisError when it does not answer."""
+        return self._cache.get_client(write=True).ping()
+
     def _clear_after_outage(self) -> None:
         try:
             DjangoRedisCache.clear(self)

@@ -262,6 +262,8 @@ MIDDLEWARE += [
     "koki.middleware.DatabaseUnavailableMiddleware",
 ]
 CSRF_FAILURE_VIEW = "koki.views.csrf_failure"
+# /healthz answers 503 when a due task (a mail, a promotion) has waited longer than this.
+KOKI_HEALTH_MAX_TASK_AGE = int(os.environ.get("KOKI_HEALTH_MAX_TASK_AGE", "600"))
 # No page of koki needs a camera, a microphone, the location or any other powerful feature.
 KOKI_PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"

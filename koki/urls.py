@@ -3,12 +3,13 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from koki import views
+from koki import health, views
 from koki.api import api
 from koki.ratelimit import ratelimit
 
 urlpatterns = [
     path("language/<str:code>/", views.switch_language, name="switch_language"),
+    path("healthz", health.healthz, name="healthz"),
     # The admin's own login view, with a rate limit on attempts (before admin.site.urls).
     path("admin/login/", ratelimit("login")(admin.site.login)),
     path("admin/", admin.site.urls),
