@@ -25,6 +25,21 @@ def registrations_due_for_purge(*, now=None, days=None):
     )
 
 
+def log_entries_anonymise(*, registration_ids=None) -> int:
+    """The admin log's entries for these registrations (or, with None, for every registration
+    that no longer exists) lose the name they showed; the list of changed fields stays."""
+    content_type = ContentType.objects.get_for_model(Registration)
+    with translation.override(settings.LANGUAGE_CODE):
+        object_repr = str(_("anonymised registration"))
+    entries = LogEntry.objects.filter(content_type=content_type).exclude(object_repr=object_repr)
+    if registration_ids is None:
+        existing = Registration.objects.filter(anonymised_at__isnull=True).values_list("pk")
+        entries = entries.exclude(object_id__in=[str(pk) for (pk,) in existing])
+    else:
+        entries = entries.filter(object_id__in=[str(pk) for pk in registration_ids])
+    return entries.update(object_repr=object_repr)
+
+
 def registrations_purge(*, now=None, days=None) -> int:
     """Anonymise the registrations due (see above); return how many were anonymised.
 
@@ -32,16 +47,13 @@ def registrations_purge(*, now=None, days=None) -> int:
     timestamps, so the counts per room and status stay right. Cleared: names, organisation and
     role; the e-mail becomes `<id>@anonymised.invalid` (the one-per-address constraint needs a
     unique value); the secret link gets a new random token, so old links stop working. The admin
-    log's entries for these registrations lose the name they showed (the list of changed fields
-    stays).
+    log's entries for these registrations, and for any registration deleted since, lose the name
+    they showed (the list of changed fields stays).
 
     Idempotent: anonymised rows are never selected again, so it is safe to run daily.
     """
     now = now or timezone.now()
     due = registrations_due_for_purge(now=now, days=days)
-    content_type = ContentType.objects.get_for_model(Registration)
-    with translation.override(settings.LANGUAGE_CODE):
-        object_repr = str(_("anonymised registration"))
     total = 0
     while True:
         with transaction.atomic():
@@ -59,11 +71,9 @@ def registrations_purge(*, now=None, days=None) -> int:
                 registration.token = new_token()
                 registration.anonymised_at = now
             Registration.objects.bulk_update(batch, [*ANONYMISED_FIELDS, "anonymised_at"])
-            LogEntry.objects.filter(
-                content_type=content_type,
-                object_id__in=[str(registration.pk) for registration in batch],
-            ).update(object_repr=object_repr)
+            log_entries_anonymise(registration_ids=[registration.pk for registration in batch])
             total += len(batch)
+    log_entries_anonymise()  # registrations deleted meanwhile
     return total
 
 

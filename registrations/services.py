@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
 from koki.prepared import PreparedQuery
-from registrations import emails, occupancy
+from registrations import emails, occupancy, purge
 from registrations.models import Registration
 from registrations.occupancy import RoomSeats
 
@@ -414,6 +414,7 @@ def registration_delete(*, registration: Registration, now=None) -> None:
     def delete(fresh: Registration, rooms: dict[int, Room]) -> None:
         holds_a_place = fresh.status != Status.CANCELLED
         Registration.objects.filter(pk=fresh.pk).delete()
+        purge.log_entries_anonymise(registration_ids=[fresh.pk])  # no name left behind
         if holds_a_place:
             _promote_locked(fresh.room, now)
 

@@ -247,3 +247,29 @@ def test_command_deletes_expired_sessions():
     call_command("purge_registrations", stdout=StringIO())
 
     assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]
+
+
+def test_deleting_a_registration_clears_its_name_from_the_admin_log(organiser_client):
+    registration = RegistrationFactory(first_name="Erika", last_name="Mustermann")
+    url = f"/admin/registrations/registration/{registration.pk}/delete/"
+
+    response = organiser_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Registration.objects.filter(pk=registration.pk).exists()
+    content_type = ContentType.objects.get_for_model(Registration)
+    entries = LogEntry.objects.filter(content_type=content_type, object_id=str(registration.pk))
+    assert list(entries.values_list("object_repr", flat=True)) == ["anonymisierte Anmeldung"]
+
+
+def test_purge_also_clears_names_of_registrations_deleted_long_ago(old_event, admin_user):
+    registration = Registration.objects.filter(event=old_event).first()
+    entry = LogEntry.objects.log_actions(
+        user_id=admin_user.pk, queryset=[registration], action_flag=CHANGE, single_object=True
+    )
+    Registration.objects.filter(pk=registration.pk).delete()  # as deleted before the fix
+
+    registrations_purge(now=NOW)
+
+    entry.refresh_from_db()
+    assert entry.object_repr == "anonymisierte Anmeldung"
