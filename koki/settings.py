@@ -190,7 +190,8 @@ if EMAIL_BACKEND_NAME.endswith("smtp.EmailBackend"):
         "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
         "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
         "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
-        "timeout": int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "10")),
+        # Short: a mail server that accepts and never answers must not stall the worker.
+        "timeout": int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "5")),
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "koki <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
