@@ -24,6 +24,11 @@ class ProgrammeServicesMixin:
         if formset.model not in (AgendaItem, Room):
             return super().save_formset(request, form, formset, change)
         instances = formset.save(commit=False)
+        if formset.model is Room:
+            # Lock the rooms in key order before changing any, as every registration write does:
+            # saving them in the form's order (by number) could wait in a circle with a room move.
+            keys = [room.pk for room in [*instances, *formset.deleted_objects] if room.pk]
+            list(Room.objects.filter(pk__in=keys).order_by("pk").select_for_update())
         for obj in formset.deleted_objects:
             if isinstance(obj, AgendaItem):
                 services.agenda_item_delete(item=obj)

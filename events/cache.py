@@ -29,10 +29,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import django
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker, programme_changed
@@ -99,9 +101,13 @@ class Generation:
 
 @functools.cache
 def release() -> str:
-    """A digest of the code, templates and translations that render cached content: a deploy
-    that changes any of them starts with new keys (old entries simply expire)."""
-    digest = hashlib.sha256()
+    """A digest of what renders cached content besides the data: the code, templates and
+    translations, the static files' manifest (hashed names), Django's version and the site's
+    address. A deploy that changes any of them starts with new keys (old entries expire)."""
+    digest = hashlib.sha256(f"{django.get_version()} {settings.SITE_URL}".encode())
+    manifest = settings.STATIC_ROOT / "staticfiles.json"
+    if manifest.is_file():
+        digest.update(manifest.read_bytes())
     for folder in ("events", "registrations", "koki", "templates", "locale"):
         for path in sorted((settings.BASE_DIR / folder).rglob("*")):
             if path.is_file() and path.suffix in {".py", ".html", ".txt", ".mo"}:
@@ -166,10 +172,18 @@ def _event_ids(instance) -> set[int]:
 
 
 def _changed(*, sender, instance=None, event_ids=None, **kwargs) -> None:
-    """The one receiver: saves, deletes, speaker links and the project's bulk updates."""
+    """The one receiver: saves, deletes, speaker links and the project's bulk updates (and a
+    room or item moved to another event: both events change)."""
     if event_ids is None:
-        event_ids = _event_ids(instance)
+        event_ids = _event_ids(instance) | getattr(instance, "_koki_events_before", set())
     bump(event_ids=event_ids)
+
+
+def _remember_event(*, sender, instance, **kwargs) -> None:
+    """Before a room or item is saved: its event as stored, in case the save moves it."""
+    if instance.pk is not None:
+        before = sender.objects.filter(pk=instance.pk).values_list("event_id", flat=True)
+        instance._koki_events_before = set(before)
 
 
 def connect_signals() -> None:
@@ -180,6 +194,8 @@ def connect_signals() -> None:
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
         programme_changed.connect(_changed, sender=model, dispatch_uid=f"{uid}-update")
     m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
+    for model in (Room, AgendaItem):
+        pre_save.connect(_remember_event, sender=model, dispatch_uid=f"koki-cache-{model}-pre")
 
 
 # --- The published event behind a slug -----------------------------------------------------------
@@ -231,8 +247,14 @@ def published_event(*, slug: str, entries: tuple[str, ...] = ()) -> PublicEvent:
     query; the event is never older than its last change (its generation moves then)."""
     public = _load(local.get(f"slug:{slug}"), slug, entries)
     if public is None:
-        event = get_object_or_404(Event.objects.published(), slug=slug)
-        public = public_event(event)
+        # The generation first, then the data it keys: a change committing in between moves
+        # the generation on, so what is read here is never stored as current.
+        pk = Event.objects.published().filter(slug=slug).values_list("pk", flat=True).first()
+        if pk is None:
+            raise Http404
+        current = generation(pk)
+        event = get_object_or_404(Event.objects.published(), pk=pk)
+        public = PublicEvent(event=event, generation=current)
         store_entry(public, "event", event, ENTRY_SECONDS)
         local.set(f"slug:{slug}", event.pk)
     return public

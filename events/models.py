@@ -84,6 +84,9 @@ class ProgrammeQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         event_ids = set(self.values_list(self.event_path, flat=True))
+        moved_to = kwargs.get("event_id", kwargs.get("event"))  # rows moved to another event
+        if moved_to is not None:
+            event_ids.add(getattr(moved_to, "pk", moved_to))
         rows = super().update(**kwargs)
         programme_changed.send(sender=self.model, event_ids=event_ids)
         return rows

@@ -30,17 +30,24 @@ logger = logging.getLogger("koki.cache")
 SOCKET_TIMEOUT = 0.3  # seconds, for connecting and for each answer
 PAUSE_SECONDS = 5.0  # after a failure, before Redis is tried again
 
-READS = {"get": None, "get_many": {}, "has_key": False, "incr_window": None}
+# What each operation answers while Redis fails, from the call's arguments: a miss, or "not
+# written" (a new object each time, so no caller can change another's answer).
+READS = {
+    "get": lambda args, kwargs: args[1] if len(args) > 1 else kwargs.get("default"),
+    "get_many": lambda args, kwargs: {},
+    "has_key": lambda args, kwargs: False,
+    "incr_window": lambda args, kwargs: None,
+}
 WRITES = {
-    "set": None,
-    "add": False,
-    "set_many": [],
-    "delete": False,
-    "delete_many": None,
-    "touch": False,
-    "incr": None,
-    "decr": None,
-    "clear": False,
+    "set": lambda args, kwargs: None,
+    "add": lambda args, kwargs: False,
+    "set_many": lambda args, kwargs: list(args[0] if args else kwargs.get("data", {})),
+    "delete": lambda args, kwargs: False,
+    "delete_many": lambda args, kwargs: None,
+    "touch": lambda args, kwargs: False,
+    "incr": lambda args, kwargs: None,
+    "decr": lambda args, kwargs: None,
+    "clear": lambda args, kwargs: False,
 }
 
 
@@ -93,18 +100,19 @@ class _Health:
 
 
 def _fail_soft(operation, default, *, write: bool):
-    """`operation` (an unbound cache method), returning `default` while Redis fails."""
+    """`operation` (an unbound cache method), answering `default(args, kwargs)` while Redis
+    fails. Django's helpers built on these (get_or_set, …) then work as on a miss."""
 
     def method(self, *args, **kwargs):
         health = self._health
         if health.down_since is not None and time.monotonic() < health.retry_at:
             health.lost_writes += write
-            return default
+            return default(args, kwargs)
         try:
             result = operation(self, *args, **kwargs)
         except RedisError as error:
             health.failed(error, write=write)
-            return default
+            return default(args, kwargs)
         if health.down_since is not None and health.recovered():
             self._clear_after_outage()
         return result

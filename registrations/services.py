@@ -374,7 +374,9 @@ def registration_change_room(
         _refuse_cancelled(fresh)
         if room.pk == fresh.room_id and not hold_expired(fresh, now):
             return
-        old_room, new_room = rooms[fresh.room_id], rooms[room.pk]
+        old_room, new_room = rooms[fresh.room_id], rooms.get(room.pk)
+        if new_room is None:  # deleted since the form was shown
+            raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
         seats = _promote_locked(new_room, now)
         _place(fresh, new_room, seats=seats, join_waitlist=join_waitlist, now=now)
         fresh.save()

@@ -52,3 +52,14 @@ def test_incr_window_counts_and_keeps_the_first_counts_expiry(backend):
     assert fourth == 4
     assert 0 < client.ttl(key) <= 5  # a later count does not extend the window
     assert backend.get("n") == 4  # readable through the cache API too
+
+
+def test_while_redis_fails_reads_are_misses_with_the_callers_default():
+    backend = RedisCache("redis://127.0.0.1:9/0", {"KEY_PREFIX": "koki-test-down"})
+
+    assert backend.get("a", "fallback") == "fallback"
+    assert backend.get_or_set("b", lambda: 42) == 42
+    first = backend.get_many(["a"])
+    first["poison"] = 1
+    assert backend.get_many(["a"]) == {}
+    assert backend.set_many({"x": 1, "y": 2}) == ["x", "y"]

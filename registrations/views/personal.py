@@ -40,6 +40,9 @@ class RegistrationMixin:
             return super().dispatch(request, *args, **kwargs)
         except services.RegistrationGone as gone:
             raise Http404 from gone
+        except services.RegistrationError as error:  # e.g. changed at this very moment
+            messages.error(request, error.message)
+            return redirect(self.registration)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -157,6 +160,12 @@ class DataExportView(RegistrationMixin, View):
 @require_safe
 def personal_calendar(request, token: str):
     """The person's own programme: the plenary and their room, with the join links."""
+    confirmed = Registration.objects.filter(token=token, status=Registration.Status.CONFIRMED)
+    event_id = confirmed.values_list("event_id", flat=True).first()
+    if event_id is None:
+        raise Http404
+    # The generation first, then the data it keys (see events.cache.published_event).
+    current = cache.generation(event_id)
     registration = selectors.registration_get_by_token(
         token=token, status=Registration.Status.CONFIRMED
     )
@@ -172,7 +181,7 @@ def personal_calendar(request, token: str):
     updated = registration.updated_at
     return export_response(
         request,
-        public=cache.public_event(event),
+        public=cache.PublicEvent(event=event, generation=current),
         parts=("personal-ics", registration.pk, language, registration.room_id, updated),
         render=render,
         content_type=ical.CONTENT_TYPE,

@@ -74,3 +74,20 @@ def test_published_event_is_read_from_the_cache_without_a_query(django_assert_nu
         again = cache.published_event(slug="gecacht")
     assert (again.event.pk, again.generation) == (event.pk, first.generation)
     assert again.event is not first.event  # never one instance shared between requests
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["save", "update"])
+def test_an_item_moved_to_another_event_leaves_both_pages_fresh(how):
+    first, second = EventFactory(), EventFactory()
+    item = AgendaItemFactory(event=first)
+    before = cache.generation(first.pk), cache.generation(second.pk)
+
+    if how == "save":
+        item.event = second
+        item.save()
+    else:
+        AgendaItem.objects.filter(pk=item.pk).update(event=second)
+
+    after = cache.generation(first.pk), cache.generation(second.pk)
+    assert (after[0] != before[0], after[1] != before[1]) == (True, True)

@@ -471,8 +471,8 @@ def _event_with_items(count: int):
 @pytest.mark.parametrize("url", ["/events/{slug}/programme.ics", "/events/{slug}/rooms/1.ics"])
 def test_feed_query_count_does_not_grow_with_items(client, django_assert_num_queries, count, url):
     event = _event_with_items(count)
-    # Miss: the event (1), items (1), speakers (1), rooms (1).
-    with django_assert_num_queries(4):
+    # Miss: the event's key, then the event (2), items (1), speakers (1), rooms (1).
+    with django_assert_num_queries(5):
         response = client.get(url.format(slug=event.slug))
     assert response.content.count(b"BEGIN:VEVENT") >= 1
     # Hit: the event and the file from the cache, no query.
@@ -486,9 +486,10 @@ def test_personal_feed_query_count_does_not_grow_with_items(
 ):
     event = _event_with_items(count)
     registration = RegistrationFactory(room=event.rooms.get(number=1))
-    # Miss: the registration with its event and room (1), the programme (3).
-    with django_assert_num_queries(4):
+    # Miss: the registration's event (1), the registration with its event and room (1), the
+    # programme (3).
+    with django_assert_num_queries(5):
         client.get(f"/r/{registration.token}/calendar.ics")
-    # Hit: the registration (1); the file from the cache.
-    with django_assert_num_queries(1):
+    # Hit: the registration's event, then the registration (2); the file from the cache.
+    with django_assert_num_queries(2):
         client.get(f"/r/{registration.token}/calendar.ics")

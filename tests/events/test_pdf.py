@@ -322,7 +322,7 @@ def test_pdf_query_count_does_not_grow_with_items(client, django_assert_num_quer
             kind=AgendaItem.Kind.TALK,
         )
         AgendaItemSpeakerFactory(agenda_item=item)
-    with django_assert_num_queries(4):  # the event, items, speakers, rooms
+    with django_assert_num_queries(5):  # the event's key and the event, items, speakers, rooms
         miss = client.get(f"/events/{event.slug}/programme.pdf")
     with django_assert_num_queries(0):  # the event and the file from the cache
         hit = client.get(f"/events/{event.slug}/programme.pdf")

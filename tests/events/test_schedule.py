@@ -521,7 +521,7 @@ def test_query_count_does_not_grow_with_items(client, django_assert_num_queries,
         )
         AgendaItemSpeakerFactory(agenda_item=item)
 
-    with django_assert_num_queries(4):  # the event, items, speakers, rooms
+    with django_assert_num_queries(5):  # the event's key and the event, items, speakers, rooms
         miss = client.get(url)
     with django_assert_num_queries(0):  # the event and the file from the cache
         hit = client.get(url)

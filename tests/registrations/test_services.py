@@ -5,6 +5,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from events.models import Room
 from registrations import services
 from registrations.models import Registration
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
@@ -348,3 +349,19 @@ def test_correcting_details_from_a_stale_copy_never_undoes_a_cancellation():
     stored = Registration.objects.get(pk=stale.pk)
     assert (stored.first_name, stored.status) == ("Erika Maria", Registration.Status.CANCELLED)
     assert stored.cancelled_at is not None
+
+
+def test_moving_into_a_room_deleted_meanwhile_is_refused_clearly():
+    room = RoomFactory(number=1)
+    gone = RoomFactory(event=room.event, number=2)
+    registration = register(room)
+    Room.objects.filter(pk=gone.pk).delete()
+
+    with pytest.raises(services.RegistrationError) as refused:
+        services.registration_change_room(registration=registration, room=gone)
+
+    assert (refused.value.code, str(refused.value.message)) == (
+        "room",
+        "Bitte wählen Sie einen Raum dieser Veranstaltung.",
+    )
+    assert Registration.objects.get(pk=registration.pk).room_id == room.pk
