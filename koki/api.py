@@ -27,8 +27,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
-from django.utils.http import quote_etag
+from django.utils.http import http_date, quote_etag
 from ninja import Field, NinjaAPI, Schema
+from ninja.errors import ValidationError
 from ninja.openapi.docs import DocsBase
 from pydantic import TypeAdapter
 
@@ -185,10 +186,14 @@ def _cached_json(
     conditional request gets a 304 without rendering."""
     key = public.key("api", *parts)
     etag = "W/" + quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
-    response = get_conditional_response(request, etag=etag)
+    modified = public.generation.timestamp
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
     if response is None:
         response = HttpResponse(cache.cached(key, render), content_type=JSON)
+    elif response.status_code == 412:
+        return api.create_response(request, {"detail": "Precondition Failed"}, status=412)
     response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
     response["Cache-Control"] = "public, no-cache"
     return response
 
@@ -221,6 +226,12 @@ api = NinjaAPI(
 api.add_decorator(limited, mode="view")
 
 
+@api.exception_handler(ValidationError)
+def bad_request(request, exc):
+    """A malformed parameter: 400, naming it."""
+    return api.create_response(request, {"detail": exc.errors}, status=400)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": "Not Found"}, status=404)
@@ -232,13 +243,19 @@ def server_error(request, exc):
     raise exc
 
 
-@api.get("/events", response=list[EventOut], summary="Published events that are not over")
+@api.api_operation(
+    ["GET", "HEAD"],
+    "/events",
+    response=list[EventOut],
+    summary="Published events that are not over",
+)
 def events(request):
     data = [_event(event) for event in selectors.event_list_public()]
     return HttpResponse(_json(list[EventOut], data), content_type=JSON)
 
 
-@api.get(
+@api.api_operation(
+    ["GET", "HEAD"],
     "/events/{slug:slug}",
     response={200: EventDetailOut, 404: Message},
     summary="An event with its agenda",
@@ -258,7 +275,8 @@ def event_detail(request, slug: str, lang: Language = "de"):
     return _cached_json(request, public, ("event", lang, event.registration_state()), render)
 
 
-@api.get(
+@api.api_operation(
+    ["GET", "HEAD"],
     "/events/{slug:slug}/rooms",
     response={200: list[RoomOut], 404: Message},
     summary="The break-out rooms with their seats",
@@ -293,7 +311,8 @@ def event_rooms(request, slug: str):
     return HttpResponse(_json(list[RoomOut], data), content_type=JSON)
 
 
-@api.get(
+@api.api_operation(
+    ["GET", "HEAD"],
     "/events/{slug:slug}/speakers",
     response={200: list[SpeakerOut], 404: Message},
     summary="The speakers, in the order they appear",

@@ -47,6 +47,8 @@ JSON_CONTENT_TYPE = "application/json"
 JSON_SCHEMA = "https://c3voc.de/schedule/schema.json"
 GENERATOR = "koki"
 TIMESLOT = "00:05"
+# The JSON schema's pattern for a time zone name.
+_ZONE_NAME = re.compile(r"[A-Z][a-z]+/[A-Z][a-z]+|UTC")
 SLUG_WORDS = 60  # characters of the title in a session's slug
 
 # slugify() drops ß and reduces umlauts to their vowel; German spells them out.
@@ -98,7 +100,8 @@ def _timestamp(moment: dt.datetime, event: Event) -> str:
 
 
 def _hours_minutes(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds()) // 60
+    """HH:MM, as the schema's pattern allows it (at most 99:59)."""
+    minutes = min(int(delta.total_seconds()) // 60, 99 * 60 + 59)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
@@ -244,7 +247,8 @@ def schedule_data(programme: Programme) -> dict:
         "end": dates[-1].isoformat(),
         "daysCount": len(days),
         "timeslot_duration": TIMESLOT,
-        "time_zone_name": event.timezone,
+        # Only names of the schema's form (Area/City or UTC): the offsets say the rest.
+        **({"time_zone_name": event.timezone} if _ZONE_NAME.fullmatch(event.timezone) else {}),
         "url": url,
         "rooms": [
             {"name": room_name(None), "guid": str(room_guid(event)), "description": None},
@@ -317,7 +321,8 @@ def schedule_xml(*, programme: Programme) -> bytes:
     ):
         _text(element, tag, conference[key])
     _text(element, "base_url", data["base_url"])
-    _text(element, "time_zone_name", conference["time_zone_name"])
+    if "time_zone_name" in conference:
+        _text(element, "time_zone_name", conference["time_zone_name"])
     for day in conference["days"]:
         day_element = ET.SubElement(
             root,

@@ -529,3 +529,16 @@ def test_query_count_does_not_grow_with_items(client, django_assert_num_queries,
     assert miss.status_code == 200
     assert hit.content == miss.content
     assert miss.content.count(b"Programmpunkt") >= count
+
+
+@pytest.mark.django_db
+def test_a_zone_name_the_schema_does_not_allow_is_left_out_and_offsets_stay(client):
+    event = EventFactory(slug="zone", timezone="US/Eastern")
+    AgendaItemFactory(event=event)
+
+    data = client.get("/events/zone/schedule.json").json()["schedule"]
+    xml = client.get("/events/zone/schedule.xml").content.decode()
+
+    assert "time_zone_name" not in data["conference"]
+    assert "<time_zone_name>" not in xml
+    assert data["conference"]["days"][0]["day_start"][-6:] in {"-05:00", "-04:00"}

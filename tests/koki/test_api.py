@@ -121,12 +121,12 @@ def local(moment: dt.datetime) -> str:
 # --- The OpenAPI document and the answers' schemas ---------------------------------------------
 
 
-def test_openapi_lists_every_endpoint_for_get_only(client):
+def test_openapi_lists_every_endpoint_for_get_and_head_only(client):
     document = openapi(client)
 
     assert document["openapi"].startswith("3.1")
-    assert {path: list(methods) for path, methods in document["paths"].items()} == {
-        path: ["get"] for path in DOCUMENTED.values()
+    assert {path: sorted(methods) for path, methods in document["paths"].items()} == {
+        path: ["get", "head"] for path in DOCUMENTED.values()
     }
 
 
@@ -364,9 +364,9 @@ def test_an_unpublished_event_is_404_json(client, programme, path):
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/api/events/tag?lang=fr", 422),
-        ("/api/events/tag?lang=", 422),
-        ("/api/events/tag?lang=de%00", 422),
+        ("/api/events/tag?lang=fr", 400),
+        ("/api/events/tag?lang=", 400),
+        ("/api/events/tag?lang=de%00", 400),
         ("/api/events/tag/rooms?x=%ff", 200),  # unknown parameters are ignored
         ("/api/events/Gro%C3%9F", 404),
         ("/api/events/a%00b", 404),
@@ -382,7 +382,7 @@ def test_malformed_requests_get_json_and_never_a_500(client, path, status):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    if status == 422:
+    if status == 400:
         assert body["detail"][0]["loc"] == ["query", "lang"]
     elif status == 404:
         assert body == {"detail": "Not Found"}
@@ -534,3 +534,17 @@ def test_docs_load_swagger_ui_from_our_static_files_without_inline_code(client):
     assert finders.find("ninja/swagger-ui-bundle.js")
     assert finders.find("js/api-docs.js")
     assert json.loads(client.get("/api/openapi.json").content)["info"]["title"] == "koki"
+
+
+@pytest.mark.usefixtures("programme")
+def test_head_and_preconditions_answer_like_get(client):
+    head = client.head("/api/events/tag")
+    unmodified = client.get(
+        "/api/events/tag", HTTP_IF_UNMODIFIED_SINCE="Fri, 01 Jan 2100 00:00:00 GMT"
+    )
+    failed = client.get("/api/events/tag", HTTP_IF_MATCH='"something-else"')
+
+    assert (head.status_code, head["Content-Type"]) == (200, "application/json; charset=utf-8")
+    assert unmodified.status_code == 200
+    assert unmodified["Last-Modified"]
+    assert (failed.status_code, failed.json()) == (412, {"detail": "Precondition Failed"})
