@@ -289,7 +289,7 @@ def measure_rush(server, error_log: Path, rows: list, problems: list) -> set[str
     rate = len(result.accepted) / result.seconds
     p99, p99_submit = percentile(every, 99), percentile(submits, 99)
     rows.append(
-        row("rush: registrations", f"**{rate:,.0f} registrations/s** ({len(result.accepted):,} "
+        row("rush: registrations", f"**{rate:,.1f} registrations/s** ({len(result.accepted):,} "
             f"accepted of {result.done:,} attendees in {result.seconds:.1f} s; all requests: "
             f"{len(every) / result.seconds:,.0f}/s)", percentile(every, 50), p99, cpu=cpu,
             target=f"≥ {TARGET_RATE}/s, p99 < {TARGET_P99 * 1000:.0f} ms",
