@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from koki.site import absolute_url
+from registrations import occupancy
 from registrations.emails import MAX_ATTEMPTS, retry_at
 from registrations.models import Mailing, MailingRecipient, Registration
 
@@ -44,7 +45,7 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
     if mailing.room_id is not None:
         queryset = queryset.filter(room_id=mailing.room_id)
     if mailing.audience == Mailing.Audience.HOLDING_SEAT:
-        queryset = queryset.holding_seat()
+        queryset = queryset.filter(occupancy.holds_seat(timezone.now()))
     return queryset.order_by("pk")
 
 

@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
@@ -30,14 +29,6 @@ def validate_plain_text(value: str) -> None:
 
 
 class RegistrationQuerySet(models.QuerySet):
-    def holding_seat(self, now=None):
-        """Registrations that occupy a seat: confirmed ones and unexpired pending holds."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(status=Registration.Status.CONFIRMED)
-            | Q(status=Registration.Status.PENDING, expires_at__gt=now)
-        )
-
     def waiting(self):
         return self.filter(status=Registration.Status.WAITING).order_by("waiting_since", "pk")
 

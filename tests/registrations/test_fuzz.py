@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from events.models import Room
 from registrations.models import Registration
+from registrations.occupancy import holds_seat
 from tests.factories import RegistrationFactory
 from tests.registrations.test_views import register_url
 
@@ -54,7 +55,7 @@ def room_values(rooms):
 def assert_capacity_kept():
     now = timezone.now()
     for room in Room.objects.all():
-        holding = Registration.objects.filter(room=room).holding_seat(now).count()
+        holding = Registration.objects.filter(room=room).filter(holds_seat(now)).count()
         waiting = Registration.objects.filter(room=room).waiting().count()
         assert holding <= room.capacity, room
         assert waiting <= room.waiting_list_size, room
