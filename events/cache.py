@@ -260,11 +260,6 @@ def published_event(*, slug: str, entries: tuple[str, ...] = ()) -> PublicEvent:
     return public
 
 
-def public_event(event: Event) -> PublicEvent:
-    """An event already loaded, with its current generation."""
-    return PublicEvent(event=event, generation=generation(event.pk))
-
-
 def store_entry(public: PublicEvent, name: str, value, seconds: float) -> None:
     """Keep `value` for `seconds`, to be read with the event (`published_event(entries=…)`)
     while the event's generation lasts."""
