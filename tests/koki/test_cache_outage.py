@@ -21,6 +21,7 @@ import redis
 from registrations.models import Registration
 from tests.factories import RoomFactory
 from tests.live import Visitor
+from tests.registrations.test_views import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,14 +110,7 @@ def own_redis(settings, tmp_path):
 
 
 def registration_data(room, index: int) -> dict[str, str]:
-    return {
-        "first_name": "Person",
-        "last_name": str(index),
-        "email": f"rush{index}@example.org",
-        "room": str(room.pk),
-        "consent": "on",
-        "homepage": "",
-    }
+    return form_data(room, last_name=str(index), email=f"rush{index}@example.org")
 
 
 RUSH = 60
