@@ -193,6 +193,8 @@ def connect_signals() -> None:
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
         programme_changed.connect(_changed, sender=model, dispatch_uid=f"{uid}-update")
+    # Before and after each change of the links: a speaker's removed items are found only
+    # before (pre_remove, pre_clear), the items added only after.
     m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
     for model in (Room, AgendaItem):
         pre_save.connect(_remember_event, sender=model, dispatch_uid=f"koki-cache-{model}-pre")

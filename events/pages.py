@@ -11,7 +11,7 @@ A hole is a marker only this site can write (it contains a digest of the secret 
 organiser or attendee enters can never be mistaken for one.
 """
 
-import itertools
+import functools
 import re
 
 from django.contrib.messages import get_messages
@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from events import cache
 
 
+@functools.cache
 def _digest() -> str:
     return salted_hmac("koki.pages.hole", "marker", algorithm="sha256").hexdigest()[:20]
 
@@ -42,11 +43,7 @@ def split(html: str) -> tuple[str, ...]:
 
 def fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
     """The page `split` cut, with `values` (hole name: HTML) in its holes."""
-    return "".join(values.get(part, "") if odd else part for odd, part in _alternate(parts))
-
-
-def _alternate(parts):
-    return zip(itertools.cycle((False, True)), parts, strict=False)
+    return "".join(values.get(part, "") if index % 2 else part for index, part in enumerate(parts))
 
 
 def page_cacheable(request: HttpRequest) -> bool:

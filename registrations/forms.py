@@ -42,13 +42,8 @@ def seats_label(seats: RoomSeats | None) -> str:
 
 def seats_card(seats: RoomSeats | None) -> str:
     """What a room offers, for its card on the event page (HTML)."""
-    if seats is None:
-        return ""
-    if seats.state == "free":
-        return escape(
-            ngettext("%(count)s seat left", "%(count)s seats left", seats.free)
-            % {"count": seats.free}
-        )
+    if seats is None or seats.state == "free":
+        return escape(seats_label(seats))
     if seats.state == "waitlist":
         return format_html("<strong>{}</strong>", _("Full – waiting list open"))
     return format_html("<strong>{}</strong>", _("Full – waiting list full"))

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
@@ -33,8 +35,10 @@ def log_entries_anonymise(*, registration_ids=None) -> int:
         object_repr = str(_("anonymised registration"))
     entries = LogEntry.objects.filter(content_type=content_type).exclude(object_repr=object_repr)
     if registration_ids is None:
-        existing = Registration.objects.filter(anonymised_at__isnull=True).values_list("pk")
-        entries = entries.exclude(object_id__in=[str(pk) for (pk,) in existing])
+        existing = Registration.objects.filter(anonymised_at__isnull=True)
+        entries = entries.exclude(
+            object_id__in=existing.annotate(key=Cast("pk", CharField())).values("key")
+        )
     else:
         entries = entries.filter(object_id__in=[str(pk) for pk in registration_ids])
     return entries.update(object_repr=object_repr)

@@ -12,6 +12,7 @@ Promotions from a waiting list happen under the room's lock too, so whoever hold
 every seat and place of the room as committed. Seats are counted after locking.
 """
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -191,7 +192,13 @@ def _promote_locked(room: Room, now: dt.datetime) -> RoomSeats:
         registration.save(update_fields=["status", "expires_at", "waiting_since", "updated_at"])
         emails.queue(registration, "promoted")
         room.promoted.append(registration)
-    return occupancy.room_seats(room, now=now)
+    confirmed = sum(r.status == Status.CONFIRMED for r in room.promoted)
+    return dataclasses.replace(
+        seats,
+        confirmed=seats.confirmed + confirmed,
+        pending=seats.pending + len(room.promoted) - confirmed,
+        waiting=seats.waiting - len(room.promoted),
+    )
 
 
 def _check_window(event: Event, now: dt.datetime) -> None:

@@ -66,7 +66,7 @@ def export_response(
     disposition: str = "attachment",
     private: bool = False,
     last_modified: int = 0,
-    size_kind: str = "",
+    size_key: str = "",
 ) -> HttpResponse:
     """Answer with 304 when the client has this file, else the (cached) file.
 
@@ -87,8 +87,8 @@ def export_response(
             logger.info(
                 "Rendered %s %s (%d bytes) in %.3f s", *parts[:1], etag, len(content), seconds
             )
-            if size_kind:
-                shared_cache.set(_size_key(size_kind, *parts[1:3]), len(content), None)
+            if size_key:
+                shared_cache.set(size_key, len(content), None)
             return content
 
         response = HttpResponse(cache.cached(key, timed_render), content_type=content_type)
@@ -120,7 +120,7 @@ def programme_pdf(request, slug: str):
         content_type=pdf.CONTENT_TYPE,
         filename=export_filename(event, _("programme"), "pdf", language),
         disposition="inline",
-        size_kind="pdf",
+        size_key=_size_key("pdf", event.pk, language),
     )
 
 
@@ -140,7 +140,7 @@ def programme_ical(request, slug: str):
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=export_filename(event, _("programme"), "ics", language),
-        size_kind="ics",
+        size_key=_size_key("ics", event.pk, language),
     )
 
 

@@ -46,7 +46,6 @@ def programme_exports(page, event, title):
 def test_organiser_moves_an_agenda_item_and_the_public_page_follows(
     page, browser_organiser, settings
 ):
-    settings.KOKI_EXPORT_VERSION_SECONDS = 0  # no per-process reuse of the export version
     day = timezone.localdate() + dt.timedelta(days=60)
     call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
     event = Event.objects.get(slug="koki-abschluss")
