@@ -1,7 +1,7 @@
 """Reads for the organisers' tools: the list of registrations, attendee lists and occupancy."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db.models import (
@@ -79,17 +79,12 @@ def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registr
     )
 
 
-@dataclass
-class RoomOccupancy:
-    """A room's seats (registrations/occupancy.py) and how many attended."""
+@dataclass(frozen=True)
+class RoomOccupancy(RoomSeats):
+    """A room's seats (registrations/occupancy.py), the room itself and how many attended."""
 
     room: Room
-    seats: RoomSeats
     attended: int
-
-    def __getattr__(self, name: str):
-        # capacity, confirmed, pending, waiting, taken, free, is_full, waiting_list_full, state
-        return getattr(self.seats, name)
 
 
 @dataclass
@@ -140,7 +135,7 @@ def event_occupancy(*, event: Event, now=None) -> EventOccupancy:
     return EventOccupancy(
         event=event,
         rooms=[
-            RoomOccupancy(room=room, seats=room.seats, attended=room.attended_count)
+            RoomOccupancy(**asdict(room.seats), room=room, attended=room.attended_count)
             for room in rooms
         ],
     )
