@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from events import services
 from events.forms import SpeakerAdminForm
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
-from events.signals import room_capacity_raised
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
+from events.signals import event_schedule_changed, room_capacity_raised
 from koki.site import absolute_url
 
 
@@ -61,6 +61,16 @@ class RoomInline(admin.TabularInline):
     fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
 
 
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+    fields = ["days_before", "at_time", "minutes_before", "scheduled_for"]
+    readonly_fields = ["scheduled_for"]
+    verbose_name_plural = _(
+        "Reminders (a new event gets two: the day before at 09:00 and 60 minutes before)"
+    )
+
+
 class AgendaItemInline(admin.TabularInline):
     model = AgendaItem
     extra = 0
@@ -81,7 +91,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     search_fields = ["title", "subtitle", "slug", "organiser"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [RoomInline, AgendaItemInline]
+    inlines = [RoomInline, AgendaItemInline, ReminderInline]
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "subtitle", "slug", "organiser", "organiser_url"]}),
@@ -99,10 +109,10 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
                     "registration_closes_at",
                     "double_opt_in",
                     "hold_minutes",
-                    "plenary_join_url",
                 ]
             },
         ),
+        (_("Event day"), {"fields": ["plenary_join_url", "join_opens_minutes"]}),
         (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
         (_("Embedding on other websites"), {"fields": ["embed_origins", "embed_snippet"]}),
     ]
@@ -140,6 +150,13 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.event_save(event=obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        event = form.instance
+        if not change and not event.reminders.exists():
+            services.reminders_default_create(event=event)
+        event_schedule_changed.send(sender=Event, event=event)
 
 
 class AgendaItemSpeakerInline(admin.TabularInline):

@@ -35,9 +35,12 @@ import datetime as dt
 import zoneinfo
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from events import services
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+from events.signals import event_schedule_changed
 
 DEMO_SLUG = "koki-abschluss"
 ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -194,13 +197,49 @@ def _at(day: dt.date, hhmm: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZONE)
 
 
-@transaction.atomic
-def demo_event_load(*, day: dt.date | None = None) -> tuple[Event, bool]:
-    """Load the KoKI closing event; returns (event, created). Changes nothing if it exists."""
+def demo_event_load(
+    *, day: dt.date | None = None, start: dt.time | None = None
+) -> tuple[Event, bool]:
+    """Load the KoKI closing event; returns (event, created). If it exists, it stays as it is,
+    unless a day or start time is given: then it moves there (to try the event day)."""
     existing = Event.objects.filter(slug=DEMO_SLUG).first()
     if existing is not None:
+        if day or start:
+            demo_event_move(event=existing, day=day, start=start)
         return existing, False
-    day = day or next_demo_date()
+    with transaction.atomic():
+        event = _create(day or next_demo_date())
+        services.reminders_default_create(event=event)
+        if start:
+            demo_event_move(event=event, day=None, start=start)
+    event_schedule_changed.send(sender=Event, event=event)
+    return event, True
+
+
+def demo_event_move(*, event: Event, day: dt.date | None, start: dt.time | None) -> Event:
+    """Move the demo event, its agenda and registration window with it, to another day and/or
+    start time (local); calendars see the move (SEQUENCE), reminders follow the new time."""
+    local_start = timezone.localtime(event.starts_at, ZONE)
+    target = dt.datetime.combine(
+        day or local_start.date(), start or local_start.time().replace(tzinfo=None), tzinfo=ZONE
+    )
+    shift = target - local_start
+    if not shift:
+        return event
+    with transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(
+            starts_at=F("starts_at") + shift, ends_at=F("ends_at") + shift
+        )
+        AgendaItem.objects.filter(event=event).update(
+            starts_at=F("starts_at") + shift, ends_at=F("ends_at") + shift
+        )
+        services.agenda_items_sequence_raise(items=AgendaItem.objects.filter(event=event))
+    event.refresh_from_db()
+    event_schedule_changed.send(sender=Event, event=event)
+    return event
+
+
+def _create(day: dt.date) -> Event:
     event = Event.objects.create(
         slug=DEMO_SLUG,
         title="Abschlussveranstaltung der Initiative „#KoKI – Künstliche Intelligenz in Kommunen“",
@@ -214,6 +253,7 @@ def demo_event_load(*, day: dt.date | None = None) -> tuple[Event, bool]:
         ends_at=_at(day, "12:45"),
         timezone="Europe/Berlin",
         is_online=True,
+        # Illustrative meeting addresses on a reserved example domain (RFC 2606).
         plenary_join_url="https://konferenz.example.org/koki-plenum",
         is_published=True,
     )
@@ -243,4 +283,4 @@ def demo_event_load(*, day: dt.date | None = None) -> tuple[Event, bool]:
             AgendaItemSpeaker(agenda_item=item, speaker=speakers[key], order=position)
             for position, key in enumerate(speaker_keys)
         )
-    return event, True
+    return event

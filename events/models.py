@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 import uuid
 import zoneinfo
@@ -68,6 +69,15 @@ def embed_origin_list(value: str) -> list[str]:
     return list(dict.fromkeys(origin for origin in origins if origin))
 
 
+def validate_https(value: str) -> None:
+    """A meeting platform's address: encrypted (https) only, since it carries the meeting."""
+    if value and urlsplit(value).scheme.lower() != "https":
+        raise ValidationError(
+            _("Please enter an address that starts with https:// (an encrypted connection)."),
+            code="https",
+        )
+
+
 def default_hold_minutes() -> int:
     return settings.KOKI_HOLD_MINUTES
 
@@ -123,9 +133,22 @@ class Event(models.Model):
         _("venue"), max_length=300, blank=True, help_text=_("Only for events that are not online.")
     )
     plenary_join_url = models.URLField(
-        _("plenary join link"),
+        _("plenary meeting address"),
         blank=True,
-        help_text=_("Private: shown only to confirmed attendees, never on a public page."),
+        validators=[validate_https],
+        help_text=_(
+            "The platform's address (https://…: BigBlueButton, Jitsi, Zoom, …). Private: confirmed "
+            "attendees reach it through their personal join link, never on a public page. It can "
+            "be changed at any time; the personal links stay the same."
+        ),
+    )
+    join_opens_minutes = models.PositiveSmallIntegerField(
+        _("join links open (minutes before)"),
+        default=15,
+        help_text=_(
+            "Personal join links lead to the meeting this many minutes before the first item "
+            "in the plenary or the room starts; before that they show a waiting page."
+        ),
     )
     registration_opens_at = models.DateTimeField(
         _("registration opens"), null=True, blank=True, help_text=_("Empty: open now.")
@@ -269,9 +292,13 @@ class Room(models.Model):
         _("waiting list size"), default=20, help_text=_("0: no waiting list for this room.")
     )
     join_url = models.URLField(
-        _("join link"),
+        _("meeting address"),
         blank=True,
-        help_text=_("Private: shown only to confirmed attendees of this room."),
+        validators=[validate_https],
+        help_text=_(
+            "The platform's address of this room (https://…). Private: the room's confirmed "
+            "attendees reach it through their personal join link."
+        ),
     )
     moderators = models.CharField(_("moderators"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -402,3 +429,85 @@ class AgendaItemSpeaker(models.Model):
 
     def __str__(self) -> str:
         return str(self.speaker)
+
+
+class Reminder(models.Model):
+    """When the attendees of an event are reminded: on a day before at a local time (the day
+    before at 09:00), or a number of minutes before the start (60)."""
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("event")
+    )
+    days_before = models.PositiveSmallIntegerField(
+        _("days before"),
+        null=True,
+        blank=True,
+        help_text=_("With “at”: 1 is the day before the event."),
+    )
+    at_time = models.TimeField(
+        _("at (local time)"), null=True, blank=True, help_text=_("In the event's time zone.")
+    )
+    minutes_before = models.PositiveIntegerField(
+        _("or: minutes before the start"), null=True, blank=True
+    )
+    scheduled_for = models.DateTimeField(
+        _("queued for"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The due time the worker has been given (moves with the event)."),
+    )
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["event", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(days_before__isnull=False, at_time__isnull=False)
+                    & Q(minutes_before__isnull=True)
+                )
+                | (
+                    Q(days_before__isnull=True, at_time__isnull=True)
+                    & Q(minutes_before__isnull=False)
+                ),
+                name="reminder_day_and_time_or_minutes",
+                violation_error_message=_(
+                    "Give either a number of days before and a time, or minutes before the start."
+                ),
+            ),
+        ]
+
+    DEFAULTS = ({"days_before": 1, "at_time": dt.time(9, 0)}, {"minutes_before": 60})
+
+    def __str__(self) -> str:
+        if self.minutes_before is not None:
+            return _("%(minutes)s minutes before the start") % {"minutes": self.minutes_before}
+        return _("%(days)s day(s) before at %(time)s") % {
+            "days": self.days_before,
+            "time": self.at_time.strftime("%H:%M") if self.at_time else "",
+        }
+
+    def clean(self) -> None:
+        super().clean()
+        by_day = self.days_before is not None or self.at_time is not None
+        if by_day and self.minutes_before is not None:
+            raise ValidationError(
+                _("Give either a number of days before and a time, or minutes before the start.")
+            )
+        if by_day and (self.days_before is None or self.at_time is None):
+            raise ValidationError(_("A reminder on a day before needs both the days and the time."))
+        if not by_day and self.minutes_before is None:
+            raise ValidationError(
+                _("Give either a number of days before and a time, or minutes before the start.")
+            )
+
+    def due_at(self, event: Event | None = None) -> dt.datetime:
+        """When this reminder goes out, for the event's current start."""
+        event = event or self.event
+        if self.minutes_before is not None:
+            return event.starts_at - dt.timedelta(minutes=self.minutes_before)
+        start_day = timezone.localtime(event.starts_at, event.tzinfo).date()
+        day = start_day - dt.timedelta(days=self.days_before)
+        return dt.datetime.combine(day, self.at_time, tzinfo=event.tzinfo)

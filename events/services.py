@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from events.models import AgendaItem, Event, Room, Speaker
+from events.models import AgendaItem, Event, Reminder, Room, Speaker
 
 # What a calendar entry shows as its time and place.
 ITEM_SCHEDULE_FIELDS = ("starts_at", "ends_at", "room_id")
@@ -95,6 +95,13 @@ def event_save(*, event: Event) -> Event:
     if moved:
         agenda_items_sequence_raise(items=AgendaItem.objects.filter(event=event))
     return event
+
+
+def reminders_default_create(*, event: Event) -> list[Reminder]:
+    """The usual reminders of a new event: the day before at 09:00, one hour before the start."""
+    return Reminder.objects.bulk_create(
+        Reminder(event=event, **defaults) for defaults in Reminder.DEFAULTS
+    )
 
 
 def speaker_delete(*, speaker: Speaker) -> None:

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 # the rooms are saved. sender: the Room model; rooms: list of the Room objects;
 # request: the admin request, for the admin log and messages to the organiser.
 room_capacity_raised = Signal()
+
+# Sent by the events admin (and the demo loader) after an event and its reminders were saved:
+# its reminders may be due at another time now. sender: the Event model; event: the Event.
+event_schedule_changed = Signal()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from events.calendar_links import calendar_links
 from events.exports.ical import personal_cancellation, personal_invitation
 from koki.site import absolute_url
+from registrations import joining, selectors
 from registrations.models import Registration
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,27 @@ SUBJECTS = {
     "room_changed": _("Your room has changed: %(event)s"),
     "cancelled": _("Registration cancelled: %(event)s"),
     "link": _("Your personal link: %(event)s"),
+    "reminder": _("Reminder: %(event)s"),
+    "still_waiting": _("Still on the waiting list: %(event)s"),
 }
+
+# The mails that carry the calendar invitation (or its update) when the seat is confirmed.
+INVITING_KINDS = {"received", "confirmed", "promoted", "room_changed"}
+
+
+def join_links(registration: Registration) -> list[dict]:
+    """The personal join links of a confirmed registration (never the platform's address), with
+    when each opens; none for anyone else."""
+    if registration.status != Registration.Status.CONFIRMED:
+        return []
+    return [
+        {
+            "label": _("Plenary") if place.room is None else str(place.room),
+            "url": absolute_url(joining.join_path(registration, place.room)),
+            "opens_at": date_format(timezone.localtime(place.opens_at), "TIME_FORMAT"),
+        }
+        for place in joining.places_of(registration)
+    ]
 
 
 def render(registration: Registration, kind: str) -> dict[str, str]:
@@ -60,8 +81,14 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
                 if registration.expires_at
                 else ""
             ),
-            "plenary_join_url": event.plenary_join_url if confirmed else "",
-            "room_join_url": registration.room.join_url if confirmed else "",
+            "join_links": join_links(registration) if confirmed else [],
+            "cancel_url": absolute_url(
+                reverse("registrations:cancel", kwargs={"token": registration.token})
+            ),
+            "calendar_url": absolute_url(
+                reverse("registrations:calendar", kwargs={"token": registration.token})
+            ),
+            "waiting_position": selectors.waiting_position(registration=registration),
             "calendar_links": calendar_links(
                 event=event, rooms=[registration.room], language=registration.language
             ),
@@ -80,7 +107,7 @@ def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]
             "ics": personal_cancellation(registration=registration).decode(),
             "ics_method": "CANCEL",
         }
-    if kind != "link" and registration.status == Registration.Status.CONFIRMED:
+    if kind in INVITING_KINDS and registration.status == Registration.Status.CONFIRMED:
         return {
             "ics": personal_invitation(registration=registration).decode(),
             "ics_method": "REQUEST",

@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from events.models import Event, Room
 from events.pages import hole
-from registrations import occupancy, services
+from registrations import joining, occupancy, services
 from registrations.models import Registration, validate_plain_text
 from registrations.occupancy import RoomSeats
 
@@ -228,6 +228,10 @@ class ChangeRoomForm(forms.Form):
         rooms = occupancy.rooms_with_seats(event=registration.event)
         self.fields["room"].queryset = registration.event.rooms.order_by("number")
         self.fields["room"].seats = {room.pk: room.seats for room in rooms}
+        event = registration.event
+        if event.registration_state() != "open" and joining.is_live(event):
+            # During the event: a free seat or nothing, no waiting list.
+            del self.fields["join_waitlist"]
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -235,7 +239,7 @@ class ChangeRoomForm(forms.Form):
         return services.registration_change_room(
             registration=self.registration,
             room=self.cleaned_data["room"],
-            join_waitlist=self.cleaned_data["join_waitlist"],
+            join_waitlist=self.cleaned_data.get("join_waitlist", False),
         )
 
 

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Room
+from events.models import Event, Reminder, Room
 
 TOKEN_BYTES = 24  # 192 bits, url-safe base64: 32 characters
 
@@ -71,7 +71,18 @@ class Registration(models.Model):
     )
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    attended_at = models.DateTimeField(_("attended"), null=True, blank=True)
+    attended_at = models.DateTimeField(
+        _("attended"),
+        null=True,
+        blank=True,
+        help_text=_("First joined (link or organisers' mark)."),
+    )
+    calendar_sequence = models.PositiveIntegerField(
+        _("calendar revision"),
+        default=0,
+        editable=False,
+        help_text=_("Raised when the room changes or the registration is cancelled."),
+    )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
@@ -208,3 +219,86 @@ class MailingRecipient(models.Model):
 
     def __str__(self) -> str:
         return str(self.registration)
+
+
+class Attendance(models.Model):
+    """Someone was there: in the plenary (no room) or in a break-out room, first seen when."""
+
+    class Source(models.TextChoices):
+        JOIN_LINK = "link", _("join link")
+        ORGANISERS = "organisers", _("marked by the organisers")
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        verbose_name=_("registration"),
+    )
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attendances",
+        verbose_name=_("room"),
+        help_text=_("Empty: the plenary."),
+    )
+    joined_at = models.DateTimeField(_("first joined"))
+    source = models.CharField(_("recorded by"), max_length=12, choices=Source.choices)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["registration", "joined_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "room"],
+                condition=Q(room__isnull=False),
+                name="attendance_once_per_room",
+            ),
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=Q(room__isnull=True),
+                name="attendance_once_in_plenary",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.room) if self.room_id else str(_("Plenary"))
+
+
+class ReminderDelivery(models.Model):
+    """One reminder to one person for one due time: claimed once, then sent once.
+
+    The unique constraint is the guarantee that nobody gets a reminder twice, also when two
+    workers run the same reminder at once; a moved event has a new due time, so its reminders
+    go out again.
+    """
+
+    reminder = models.ForeignKey(
+        Reminder, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("reminder")
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="reminders_received",
+        verbose_name=_("registration"),
+    )
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(_("status then"), max_length=12, choices=Registration.Status.choices)
+    claimed_at = models.DateTimeField(_("queued"))
+    batch = models.UUIDField(_("batch"), editable=False)  # which run claimed it
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        ordering = ["reminder", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reminder", "registration", "due_at"], name="reminder_delivery_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.reminder)

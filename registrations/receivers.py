@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext
 
+from registrations import reminders
 from registrations.admin.common import promote_waiting_list
 
 
@@ -13,3 +14,9 @@ def promote_after_capacity_raised(sender, *, rooms, request, **kwargs) -> None:
     promote_waiting_list(
         request, rooms, gettext("Moved up from the waiting list: capacity raised.")
     )
+
+
+def schedule_reminders(sender, *, event, **kwargs) -> None:
+    """An event or its reminders were saved (events.signals.event_schedule_changed): the worker
+    gets each reminder for its current due time."""
+    reminders.reminders_schedule(event=event)

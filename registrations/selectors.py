@@ -1,7 +1,12 @@
 """Reads for the registration pages."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.shortcuts import get_object_or_404
 
+from events.models import AgendaItem
+from registrations import joining
 from registrations.models import Registration
 
 
@@ -58,3 +63,53 @@ def registration_data_export(*, registration: Registration) -> dict:
             "last_changed_at": iso(registration.updated_at),
         },
     }
+
+
+@dataclass(frozen=True)
+class DayItem:
+    """One item of an attendee's programme, with where their join link for it leads."""
+
+    item: AgendaItem
+    place: joining.Place
+    join_path: str
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return self.place.state(now) == "open"
+
+
+@dataclass(frozen=True)
+class EventDay:
+    """A confirmed attendee's day: their places (plenary, own room), what is on now, what next."""
+
+    places: list[tuple[joining.Place, str]]  # (place, personal join path)
+    now: list[DayItem]
+    next: DayItem | None
+    over: bool
+
+
+def event_day(*, registration: Registration, now: dt.datetime) -> EventDay:
+    """The personal page's event-day view, from the agenda (one query)."""
+    event, room = registration.event, registration.room
+    agenda = list(event.agenda_items.order_by("starts_at", "pk"))
+    starts = joining.place_starts(event, agenda)
+    plenary = joining.place_for(event, None, starts)
+    own = joining.place_for(event, room, starts)
+    paths = {
+        None: joining.join_path(registration, None),
+        room.pk: joining.join_path(registration, room),
+    }
+
+    def day_item(item: AgendaItem) -> DayItem:
+        in_room = item.room_id is not None or item.is_all_rooms
+        place = own if in_room else plenary
+        return DayItem(item=item, place=place, join_path=paths[room.pk if in_room else None])
+
+    items = [day_item(item) for item in agenda if item.room_id in (None, room.pk)]
+    current = [entry for entry in items if entry.item.starts_at <= now < entry.item.ends_at]
+    upcoming = [entry for entry in items if entry.item.starts_at > now]
+    return EventDay(
+        places=[(plenary, paths[None]), (own, paths[room.pk])],
+        now=current,
+        next=upcoming[0] if upcoming else None,
+        over=now >= event.ends_at,
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.tasks import default_task_backend, task
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
 from koki.prepared import PreparedQuery
-from registrations import emails, occupancy, purge
+from registrations import emails, joining, occupancy, purge
 from registrations.models import Registration
 from registrations.occupancy import RoomSeats
 
@@ -201,6 +202,12 @@ def _promote_locked(room: Room, now: dt.datetime) -> RoomSeats:
     )
 
 
+def _live_switch(registration: Registration, now: dt.datetime) -> bool:
+    """Whether an attendee's room change is a switch during the event (free seats only)."""
+    event = registration.event
+    return event.registration_state(now) != "open" and joining.is_live(event, now)
+
+
 def _check_window(event: Event, now: dt.datetime) -> None:
     state = event.registration_state(now)
     if state == "not_yet_open":
@@ -365,8 +372,9 @@ def registration_change_room(
     """Move to another room of the same event, within its capacity (or onto its waiting list).
 
     The old seat is given up only when the move succeeds; the old room's waiting list moves up.
-    Attendees can move only while registration is open; organisers (`by_organiser`) also
-    afterwards, on the event day included.
+    Attendees can move while registration is open; during the event (from the moment the join
+    links open) a confirmed attendee can switch to a room with a free seat, at once and without
+    a waiting list. Organisers (`by_organiser`) can move people at any time.
     """
     now = _now(now)
     if room.event_id != registration.event_id:
@@ -374,7 +382,8 @@ def registration_change_room(
     if room.pk == registration.room_id and not hold_expired(registration, now):
         _refuse_cancelled(registration)
         return registration  # nothing to do (decided again under the locks below otherwise)
-    if not by_organiser:
+    live = not by_organiser and _live_switch(registration, now)
+    if not by_organiser and not live:
         _check_window(registration.event, now)
 
     def change(fresh: Registration, rooms: dict[int, Room]) -> None:
@@ -385,8 +394,22 @@ def registration_change_room(
         if new_room is None:  # deleted since the form was shown
             raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
         seats = _promote_locked(new_room, now)
-        _place(fresh, new_room, seats=seats, join_waitlist=join_waitlist, now=now)
+        if live:
+            if fresh.status != Status.CONFIRMED:
+                raise RegistrationError(
+                    _("Only confirmed attendees can switch rooms during the event."),
+                    code="closed",
+                )
+            if seats.is_full:
+                raise RegistrationError(
+                    _("Room %(room)s has no free seat right now. Please choose another room.")
+                    % {"room": new_room.number},
+                    code="full",
+                )
+        _place(fresh, new_room, seats=seats, join_waitlist=join_waitlist and not live, now=now)
+        fresh.calendar_sequence = F("calendar_sequence") + 1
         fresh.save()
+        fresh.refresh_from_db(fields=["calendar_sequence"])
         if old_room.pk != new_room.pk:
             _promote_locked(old_room, now)
         emails.queue(fresh, "room_changed")
@@ -407,7 +430,9 @@ def registration_cancel(*, registration: Registration, now=None) -> Registration
         fresh.cancelled_at = now
         fresh.expires_at = None
         fresh.waiting_since = None
+        fresh.calendar_sequence = F("calendar_sequence") + 1
         fresh.save()
+        fresh.refresh_from_db(fields=["calendar_sequence"])
         _promote_locked(fresh.room, now)
         emails.queue(fresh, "cancelled")
 

@@ -3,7 +3,7 @@ person's secret link (/r/<token>/…, one token pattern for all of them)."""
 
 from django.urls import path, register_converter
 
-from registrations.views import personal, public
+from registrations.views import eventday, personal, public
 
 
 class TokenConverter:
@@ -19,7 +19,20 @@ class TokenConverter:
         return value
 
 
+class PlaceConverter:
+    """Where a join link leads: "plenary" or a room's number in the event."""
+
+    regex = r"plenary|[0-9]{1,4}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
 register_converter(TokenConverter, "token")
+register_converter(PlaceConverter, "place")
 
 app_name = "registrations"
 
@@ -35,4 +48,5 @@ urlpatterns = [
     path("r/<token:token>/delete/", personal.DeleteView.as_view(), name="delete"),
     path("r/<token:token>/data.json", personal.DataExportView.as_view(), name="data"),
     path("r/<token:token>/calendar.ics", personal.personal_calendar, name="calendar"),
+    path("r/<token:token>/join/<place:place>/", eventday.join, name="join"),
 ]

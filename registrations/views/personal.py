@@ -22,7 +22,7 @@ from events import cache
 from events.exports import ical
 from events.exports.views import export_filename, export_language, export_response
 from events.selectors import programme_for
-from registrations import selectors, services
+from registrations import joining, selectors, services
 from registrations.forms import ChangeRoomForm
 from registrations.models import Registration
 
@@ -65,10 +65,15 @@ class ManageView(RegistrationMixin, FormView):
         registration = self.registration
         context["hold_expired"] = services.hold_expired(registration)
         context["waiting_position"] = selectors.waiting_position(registration=registration)
-        context["can_change"] = (
-            registration.status != Registration.Status.CANCELLED
-            and registration.event.registration_state() == "open"
+        event = registration.event
+        now = timezone.now()
+        context["live"] = joining.is_live(event, now) and event.registration_state(now) != "open"
+        confirmed = registration.status == Registration.Status.CONFIRMED
+        context["can_change"] = registration.status != Registration.Status.CANCELLED and (
+            event.registration_state(now) == "open" or (context["live"] and confirmed)
         )
+        if confirmed:
+            context["day"] = selectors.event_day(registration=registration, now=now)
         return context
 
     def post(self, request, *args, **kwargs):

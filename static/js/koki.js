@@ -38,8 +38,40 @@
     });
   }
 
+  // A join link's waiting page: count down to the opening time (the page states the time and
+  // a rounded countdown without this), then load the page again, which now leads to the meeting.
+  function countDown() {
+    var element = document.querySelector("[data-countdown-to]");
+    if (!element) {
+      return;
+    }
+    var target = Date.parse(element.getAttribute("data-countdown-to"));
+    var timer;
+    function two(number) {
+      return (number < 10 ? "0" : "") + number;
+    }
+    function tick() {
+      var left = Math.ceil((target - Date.now()) / 1000);
+      if (left <= 0) {
+        window.clearInterval(timer);
+        element.textContent = element.getAttribute("data-countdown-done");
+        window.location.reload();
+        return;
+      }
+      var hours = Math.floor(left / 3600);
+      var rest = left % 3600;
+      element.textContent = element.getAttribute("data-countdown-label") + " " + hours + ":" +
+        two(Math.floor(rest / 60)) + ":" + two(rest % 60);
+    }
+    if (target - Date.now() < 24 * 3600 * 1000) {
+      tick();
+      timer = window.setInterval(tick, 1000);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     linkErrorsToFields();
+    countDown();
   });
 })();

@@ -41,6 +41,7 @@ def test_create_with_double_opt_in_holds_a_seat_and_mails_the_confirm_link():
     assert message.alternatives[0].mimetype == "text/html"
     # No join links before confirmation.
     assert room.join_url not in message.body
+    assert "/join/" not in message.body
 
 
 def test_create_without_double_opt_in_confirms_at_once():
@@ -53,7 +54,10 @@ def test_create_without_double_opt_in_confirms_at_once():
     assert mail.outbox[0].body.startswith("Good day,\n")
     assert "Erika" not in mail.outbox[0].body
     assert "is confirmed. Your break-out room: " in mail.outbox[0].body
-    assert room.join_url in mail.outbox[0].body
+    # The personal join links, never the platform's address.
+    assert f"/r/{registration.token}/join/plenary/" in mail.outbox[0].body
+    assert f"/r/{registration.token}/join/{room.number}/" in mail.outbox[0].body
+    assert room.join_url not in mail.outbox[0].body
 
 
 def test_create_requires_consent():
@@ -158,7 +162,10 @@ def test_confirm_within_hold():
     assert registration.email_confirmed_at is not None
     assert registration.expires_at is None
     assert [m.subject for m in mail.outbox] == [f"Anmeldung bestätigt: {room.event.title}"]
-    assert room.join_url in mail.outbox[0].body
+    assert (
+        f"http://127.0.0.1:8000/r/{registration.token}/join/{room.number}/" in mail.outbox[0].body
+    )
+    assert room.join_url not in mail.outbox[0].body
     # Twice changes nothing and sends nothing.
     services.registration_confirm(registration=registration)
     assert len(mail.outbox) == 1

@@ -110,7 +110,9 @@ def test_confirm_flow_through_the_mail_link(client, room):
     assert registration.status == Registration.Status.CONFIRMED
     manage = client.get(response["Location"]).content.decode()
     assert "Vielen Dank – Ihre Anmeldung ist bestätigt." in manage
-    assert room.join_url in manage
+    assert f'href="/r/{registration.token}/join/{room.number}/"' in manage
+    assert f'href="/r/{registration.token}/join/plenary/"' in manage
+    assert room.join_url not in manage
 
 
 def test_manage_page_hides_join_links_until_confirmed(client, room):
@@ -121,6 +123,7 @@ def test_manage_page_hides_join_links_until_confirmed(client, room):
     html = response.content.decode()
     assert "Wartet auf Ihre Bestätigung." in html
     assert room.join_url not in html
+    assert "/join/" not in html
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
 
@@ -334,8 +337,9 @@ def test_manage_page_query_count_is_constant(client, django_assert_num_queries, 
     registration = RegistrationFactory(room=rooms[0])
     for room in rooms[1:]:
         RegistrationFactory(room=room)
-    # registration (+event, room), the rooms' seats, the rooms as the form's choices
-    with django_assert_num_queries(3):
+    # registration (+event, room), the rooms' seats, the rooms as the form's choices, the
+    # agenda (now and next, when the join links open)
+    with django_assert_num_queries(4):
         response = client.get(registration.get_absolute_url())
     assert response.status_code == 200
 
