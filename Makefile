@@ -26,11 +26,15 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The database task backend and its worker, as in production: reminders wait for their time.
+run: export DJANGO_TASKS_BACKEND ?= database
 run: install
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py load_koki_demo
 	$(BIN)/python manage.py ensure_demo_organiser
-	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl+C stops)"
+	@echo "Serving http://$(HOST):$(PORT)/ with a worker for mails and reminders (Ctrl+C stops both)"
+	$(BIN)/python manage.py db_worker --no-startup-delay -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -16,6 +16,7 @@ claim finds the first one's row. Who gets what:
 - unconfirmed registrations: nothing (they have no seat to be reminded of).
 """
 
+import datetime as dt
 import uuid
 
 from django.db import transaction
@@ -46,7 +47,7 @@ def reminders_schedule(*, event: Event, now=None) -> list[Reminder]:
         if due <= now or reminder.scheduled_for == due:
             continue
         send_reminders_task.using(run_after=due).enqueue(
-            reminder_id=reminder.pk, due_at=due.isoformat()
+            reminder_id=reminder.pk, due_at=due.astimezone(dt.UTC).isoformat()
         )
         Reminder.objects.filter(pk=reminder.pk).update(scheduled_for=due)
         reminder.scheduled_for = due
@@ -59,7 +60,7 @@ def send_reminders_task(*, reminder_id: int, due_at: str) -> int:
     """The worker's part at the due time: send the reminder if it is still due now (the event
     may have moved, or started meanwhile). Returns how many mails were queued."""
     reminder = Reminder.objects.select_related("event").filter(pk=reminder_id).first()
-    if reminder is None or reminder.due_at().isoformat() != due_at:
+    if reminder is None or reminder.due_at() != dt.datetime.fromisoformat(due_at):
         return 0
     if timezone.now() >= reminder.event.starts_at:
         return 0  # the worker was down until after the start: a reminder would only confuse

@@ -72,9 +72,7 @@ class DayItem:
     item: AgendaItem
     place: joining.Place
     join_path: str
-
-    def is_open(self, now: dt.datetime) -> bool:
-        return self.place.state(now) == "open"
+    is_open: bool  # the join link leads to the meeting now
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,12 @@ def event_day(*, registration: Registration, now: dt.datetime) -> EventDay:
     def day_item(item: AgendaItem) -> DayItem:
         in_room = item.room_id is not None or item.is_all_rooms
         place = own if in_room else plenary
-        return DayItem(item=item, place=place, join_path=paths[room.pk if in_room else None])
+        return DayItem(
+            item=item,
+            place=place,
+            join_path=paths[room.pk if in_room else None],
+            is_open=place.state(now) == "open",
+        )
 
     items = [day_item(item) for item in agenda if item.room_id in (None, room.pk)]
     current = [entry for entry in items if entry.item.starts_at <= now < entry.item.ends_at]

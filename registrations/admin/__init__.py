@@ -1,5 +1,6 @@
 """The organisers' admin, by sub-domain: registrations (list, actions, occupancy, attendee
-lists) and mailings (messages to attendees). Importing the modules registers their ModelAdmins.
+lists), mailings (messages to attendees) and reminders. Importing the modules registers their
+ModelAdmins.
 """
 
-from registrations.admin import mailings, registrations  # noqa: F401
+from registrations.admin import mailings, registrations, reminders  # noqa: F401

@@ -4,6 +4,7 @@ Each person's two requests come from two browsers of their own, read the persona
 (for the CSRF token) and are released together by one barrier across all requests.
 """
 
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -139,3 +140,44 @@ def test_twenty_switching_into_a_room_with_five_seats(require_postgres, live_ser
     in_a = Registration.objects.filter(room=room_a)
     assert set(in_a.values_list("pk", flat=True)) == refused
     assert set(in_a.values_list("status", flat=True)) == {"confirmed"}
+
+
+def test_twenty_switching_live_into_a_room_with_five_free_seats(require_postgres, live_server):
+    """During the event (registration closed): a free seat or a clear no, never a waiting list;
+    each freed seat goes to the next person waiting in the room that was left."""
+    now = timezone.now()
+    event = EventFactory(
+        starts_at=now - dt.timedelta(minutes=30), ends_at=now + dt.timedelta(hours=2)
+    )
+    room_a = RoomFactory(event=event, capacity=20)
+    room_b = RoomFactory(event=event, capacity=10)
+    RegistrationFactory.create_batch(5, room=room_b)
+    registrations = RegistrationFactory.create_batch(20, room=room_a)
+    waiting = [
+        RegistrationFactory(
+            room=room_a,
+            status="waiting",
+            waiting_since=now + dt.timedelta(seconds=i),
+            email_confirmed_at=now,
+        )
+        for i in range(3)
+    ]
+    requests = [
+        (r.token, "room", {"room": str(room_b.pk), "join_waitlist": "on"}) for r in registrations
+    ]
+
+    answers = race(live_server.url, requests)
+
+    assert [answer.status for answer in answers] == [200] * 20
+    no_seat = (
+        f"Raum {room_b.number} hat gerade keinen freien Platz. Bitte wählen Sie einen anderen Raum."
+    )
+    by_registration = dict(zip(registrations, answers, strict=True))
+    moved = {r.pk for r, answer in by_registration.items() if room_changed(room_b) in answer.body}
+    refused = {r.pk for r, answer in by_registration.items() if no_seat in answer.body}
+    assert (len(moved), len(refused)) == (5, 15)
+    assert moved | refused == {r.pk for r in registrations}
+    assert Registration.objects.filter(room=room_b, status="confirmed").count() == 10
+    assert not Registration.objects.filter(room=room_b, status="waiting").exists()
+    statuses = [Registration.objects.get(pk=r.pk).status for r in waiting]
+    assert statuses == ["confirmed", "confirmed", "confirmed"]  # moved up into the freed seats
