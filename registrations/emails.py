@@ -101,18 +101,19 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
 
 
 def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]:
-    """A confirmed seat comes with a calendar invitation; a cancellation withdraws it."""
+    """A confirmed seat comes with a calendar invitation (the entries of the personal feed, at
+    the personal join links); a cancellation withdraws them."""
     if kind == "cancelled" and registration.email_confirmed_at:
-        return {
-            "ics": personal_cancellation(registration=registration).decode(),
-            "ics_method": "CANCEL",
-        }
-    if kind in INVITING_KINDS and registration.status == Registration.Status.CONFIRMED:
-        return {
-            "ics": personal_invitation(registration=registration).decode(),
-            "ics_method": "REQUEST",
-        }
-    return {}
+        content, method = personal_cancellation(registration=registration), "CANCEL"
+    elif kind in INVITING_KINDS and registration.status == Registration.Status.CONFIRMED:
+        content = personal_invitation(
+            registration=registration,
+            join_path=lambda room: joining.join_path(registration, room),
+        )
+        method = "REQUEST"
+    else:
+        return {}
+    return {"ics": content.decode(), "ics_method": method} if content else {}
 
 
 def build(registration: Registration, kind: str) -> EmailMultiAlternatives:

@@ -1,24 +1,37 @@
 """iCalendar (RFC 5545) exports of the programme.
 
-Feeds (METHOD:PUBLISH): the whole programme, one room (the plenary plus that room), and the
-personal feed of a confirmed attendee (the plenary plus their own room, with the join links).
-Invitations (METHOD:REQUEST, RFC 5546) for the confirmation e-mail: one VEVENT for the whole
-event, addressed to the attendee.
-
+Public feeds (METHOD:PUBLISH): the whole programme and one room (the plenary plus that room).
 Every item keeps its UID for life (a stored UUID plus the site's host), its SEQUENCE grows when
 its time or place changes (events.services), and every time carries its TZID with an embedded
-VTIMEZONE covering only the years of the event.
+VTIMEZONE covering only the years of the event. They hold no link to join.
+
+Personal calendars of a confirmed attendee, one entry per item they attend (the plenary and
+their own room):
+
+- the feed /r/<token>/calendar.ics (METHOD:PUBLISH);
+- the invitation attached to their mails (METHOD:REQUEST, RFC 5546), the same entries addressed
+  to them, and the cancellation that withdraws them all (METHOD:CANCEL).
+
+Feed and invitation agree: each entry has a UID of the person's own (derived from the secret
+token without revealing it, so it never clashes with the public feeds' UIDs), the same times,
+and a SEQUENCE that grows with the item and with the person's room changes and cancellation.
+Its LOCATION, URL and CONFERENCE (RFC 7986) are the person's own join link
+(registrations.joining); the platform addresses behind those links never appear in a calendar.
+
+One iMIP message may carry several components of one method (RFC 6047, section 4.4), and the
+invitation does. Outlook, though, takes only the first VEVENT of an invitation: that is why
+the mails also link the personal feed.
 """
 
 import datetime as dt
 import hashlib
 import zoneinfo
+from collections.abc import Callable
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import (
     Alarm,
@@ -150,7 +163,7 @@ def _room_place(room: Room, event: Event) -> str:
 
 
 def item_location(item: AgendaItem, *, event: Event, room: Room | None = None) -> str:
-    """The room, or where the plenary is; `room` is the reader's room (room and personal feeds)."""
+    """The room, or where the plenary is; `room` is the reader's room (in a room's feed)."""
     if item.room is not None:
         return _room_place(item.room, event)
     if item.is_all_rooms:
@@ -167,17 +180,9 @@ def speaker_line(speaker) -> str:
     return f"{speaker.name} ({details})" if details else speaker.name
 
 
-def item_join_url(item: AgendaItem, *, event: Event, room: Room) -> str:
-    """The link to join `item` for someone registered in `room`."""
-    if item.room_id is not None or item.is_all_rooms:
-        return room.join_url
-    return event.plenary_join_url
-
-
-def _item_description(item: AgendaItem, *, event: Event, join_url: str = "") -> str:
-    parts = []
-    if join_url:
-        parts.append(_("Join: %(url)s") % {"url": join_url})
+def _item_description(item: AgendaItem, *, event: Event, lead: tuple[str, ...] = ()) -> str:
+    """Speakers, the item's text and the programme's address, after the `lead` lines."""
+    parts = ["\n".join(lead)] if lead else []
     speakers = getattr(item, "ordered_speakers", None)
     if speakers is None:
         speakers = [link.speaker for link in item.speaker_links.all()]
@@ -197,23 +202,27 @@ def _item_vevent(
     *,
     event: Event,
     stamp: dt.datetime,
-    room: Room | None = None,
+    uid: str,
+    sequence: int,
+    location: str,
+    url: str,
+    description: str,
+    last_modified: dt.datetime,
     join_url: str = "",
 ) -> VEvent:
     vevent = VEvent()
-    vevent.add("uid", item_uid(item))
-    vevent.add("sequence", item.sequence)
+    vevent.add("uid", uid)
+    vevent.add("sequence", sequence)
     vevent.add("dtstamp", stamp)
     vevent.add("created", item.created_at.astimezone(dt.UTC))
-    vevent.add("last-modified", item.updated_at.astimezone(dt.UTC))
+    vevent.add("last-modified", last_modified.astimezone(dt.UTC))
     vevent.add("dtstart", _local(item.starts_at, event))
     vevent.add("dtend", _local(item.ends_at, event))
     vevent.add("summary", item.title)
-    vevent.add("description", _item_description(item, event=event, join_url=join_url))
-    location = item_location(item, event=event, room=room)
+    vevent.add("description", description)
     if location:
         vevent.add("location", location)
-    vevent.add("url", vUri(absolute_url(event.get_absolute_url())))
+    vevent.add("url", vUri(url))
     vevent.add("organizer", _organizer(event))
     vevent.add("categories", [str(item.get_kind_display())])
     vevent.add("status", "CONFIRMED")
@@ -222,6 +231,24 @@ def _item_vevent(
     if join_url:
         _add_conference(vevent, join_url)
     return vevent
+
+
+def _public_vevent(
+    item: AgendaItem, *, event: Event, stamp: dt.datetime, room: Room | None
+) -> VEvent:
+    """An item as everyone sees it: the public UID, the room or plenary as place, no link to
+    join."""
+    return _item_vevent(
+        item,
+        event=event,
+        stamp=stamp,
+        uid=item_uid(item),
+        sequence=item.sequence,
+        location=item_location(item, event=event, room=room),
+        url=absolute_url(event.get_absolute_url()),
+        description=_item_description(item, event=event),
+        last_modified=item.updated_at,
+    )
 
 
 def _add_conference(vevent: VEvent, url: str) -> None:
@@ -262,44 +289,52 @@ def _stamp() -> dt.datetime:
     return timezone.now().astimezone(dt.UTC).replace(microsecond=0)
 
 
-def _feed(*, programme: Programme, name: str, items, room=None, join_for=None) -> bytes:
+def _public_feed(*, programme: Programme, name: str, items, room: Room | None = None) -> bytes:
     event = programme.event
     subtitle = event.subtitle or event.title
     calendar = _calendar(event=event, name=name, description=subtitle)
     stamp = _stamp()
     for item in items:
-        join_url = item_join_url(item, event=event, room=join_for) if join_for else ""
-        calendar.add_component(
-            _item_vevent(item, event=event, stamp=stamp, room=room, join_url=join_url)
-        )
+        calendar.add_component(_public_vevent(item, event=event, stamp=stamp, room=room))
     return calendar.to_ical()
 
 
-# --- The exports ----------------------------------------------------------------------------
+# --- The public exports ---------------------------------------------------------------------
 
 
 def programme_calendar(*, programme: Programme) -> bytes:
     """Every agenda item of the event (no join links: this feed is public)."""
-    return _feed(programme=programme, name=programme.event.title, items=programme.items)
+    return _public_feed(programme=programme, name=programme.event.title, items=programme.items)
 
 
 def room_calendar(*, programme: Programme, room: Room) -> bytes:
     """The plenary items and the deep dive of one room (no join links: this feed is public)."""
     name = f"{programme.event.title} – {room}"
-    return _feed(programme=programme, name=name, items=programme.items_for_room(room), room=room)
-
-
-def personal_calendar(*, programme: Programme, registration) -> bytes:
-    """The attendee's own programme: the plenary and their room, with the join links."""
-    room = _registration_room(programme, registration)
-    name = _("%(event)s – my programme") % {"event": programme.event.title}
-    return _feed(
-        programme=programme,
-        name=name,
-        items=programme.items_for_room(room),
-        room=room,
-        join_for=room,
+    return _public_feed(
+        programme=programme, name=name, items=programme.items_for_room(room), room=room
     )
+
+
+# --- The personal exports -------------------------------------------------------------------
+
+# The path of a person's own join link for the plenary (None) or a room: in practice
+# `lambda room: registrations.joining.join_path(registration, room)`.
+JoinPath = Callable[[Room | None], str]
+
+
+def personal_uid(item: AgendaItem, *, registration) -> str:
+    """The UID of `item` in one person's calendar: the same on every call, never the item's
+    public UID (so that a public and the personal feed live side by side instead of
+    overwriting each other), and derived from the secret token without revealing it."""
+    secret = f"koki-personal-item:{registration.token}:{item.uid}"
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    return f"personal-{digest[:32]}@{site_host()}"
+
+
+def personal_sequence(item: AgendaItem, *, registration) -> int:
+    """Grows when the item changes (events.services) and when the person's room changes or the
+    registration is cancelled (registrations.services): both counters only grow."""
+    return item.sequence + registration.calendar_sequence
 
 
 def _registration_room(programme: Programme, registration) -> Room:
@@ -309,34 +344,54 @@ def _registration_room(programme: Programme, registration) -> Room:
     return registration.room
 
 
-def registration_uid(registration) -> str:
-    """A UID for the invitation that never changes and does not reveal the secret token."""
-    digest = hashlib.sha256(f"koki-registration:{registration.token}".encode()).hexdigest()
-    return f"registration-{digest[:32]}@{site_host()}"
+def _in_room(item: AgendaItem) -> bool:
+    """Held in the break-out rooms (one room's own item or a deep dive in every room), not in
+    the plenary."""
+    return item.room_id is not None or item.is_all_rooms
 
 
-def _invitation_sequence(registration, event: Event, room: Room) -> int:
-    """Seconds since the registration was made until the latest change: grows with each change
-    and fits the 32-bit integer clients expect for decades."""
-    latest = max(registration.updated_at, event.updated_at, room.updated_at)
-    return max(0, int((latest - registration.created_at).total_seconds()))
-
-
-def _invitation(registration, *, method: str) -> bytes:
-    event = registration.event
-    programme = programme_for(event=event)
+def _personal_vevents(
+    programme: Programme, registration, *, join_path: JoinPath, stamp: dt.datetime
+) -> list[VEvent]:
+    """One VEVENT per item the person attends (the plenary and their room), each placed at
+    their own join link."""
+    event = programme.event
     room = _registration_room(programme, registration)
-    calendar = _calendar(event=event, name=event.title, description=event.title, method=method)
-    vevent = VEvent()
-    vevent.add("uid", registration_uid(registration))
-    vevent.add("sequence", _invitation_sequence(registration, event, room))
-    vevent.add("dtstamp", _stamp())
-    vevent.add("last-modified", max(registration.updated_at, event.updated_at).astimezone(dt.UTC))
-    vevent.add("dtstart", _local(event.starts_at, event))
-    vevent.add("dtend", _local(event.ends_at, event))
-    vevent.add("summary", event.title)
-    vevent.add("url", vUri(absolute_url(event.get_absolute_url())))
-    vevent.add("organizer", _organizer(event))
+    vevents = []
+    for item in programme.items_for_room(room):
+        link = absolute_url(join_path(room if _in_room(item) else None))
+        lead = [_("Join: %(url)s") % {"url": link}]
+        if _in_room(item):
+            lead.append(_("Your break-out room: %(room)s") % {"room": room})
+        vevents.append(
+            _item_vevent(
+                item,
+                event=event,
+                stamp=stamp,
+                uid=personal_uid(item, registration=registration),
+                sequence=personal_sequence(item, registration=registration),
+                location=link,
+                url=link,
+                description=_item_description(item, event=event, lead=tuple(lead)),
+                last_modified=max(item.updated_at, registration.updated_at),
+                join_url=link,
+            )
+        )
+    return vevents
+
+
+def personal_calendar(*, programme: Programme, registration, join_path: JoinPath) -> bytes:
+    """The attendee's own programme (METHOD:PUBLISH): the plenary and their room, each item at
+    their personal join link."""
+    name = _("%(event)s – my programme") % {"event": programme.event.title}
+    event = programme.event
+    calendar = _calendar(event=event, name=name, description=event.subtitle or event.title)
+    for vevent in _personal_vevents(programme, registration, join_path=join_path, stamp=_stamp()):
+        calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+def _attendee(registration) -> vCalAddress:
     attendee = vCalAddress(f"mailto:{registration.email}")
     if registration.email_confirmed_at:  # only then is the name the address owner's own
         attendee.params["cn"] = vText(registration.full_name)
@@ -348,57 +403,59 @@ def _invitation(registration, *, method: str) -> bytes:
             "rsvp": "FALSE",
         }
     )
-    vevent.add("attendee", attendee)
-    if method == "CANCEL":
-        vevent.add("status", "CANCELLED")
-        vevent.add("description", _("Your registration has been cancelled."))
-    else:
-        vevent.add("status", "CONFIRMED")
-        vevent.add("location", _online_or_venue(event) or event.title)
-        vevent.add("description", _invitation_text(programme, room))
-        if event.plenary_join_url:
-            _add_conference(vevent, event.plenary_join_url)
+    return attendee
+
+
+def personal_invitation(*, registration, join_path: JoinPath) -> bytes:
+    """A METHOD:REQUEST invitation for a confirmed registration, to attach to the e-mail: the
+    personal feed's entries (same UIDs, SEQUENCEs and times), addressed to the attendee, with a
+    reminder before the first. Empty when the programme holds nothing for them yet.
+
+    Written in the registration's language. Sent again after a change of room, it updates the
+    same entries: same UIDs, SEQUENCE one higher, the deep dive at the new room's link.
+    """
+    with translation.override(registration.language):
+        event = registration.event
+        programme = programme_for(event=event)
+        vevents = _personal_vevents(programme, registration, join_path=join_path, stamp=_stamp())
+        if not vevents:
+            return b""
+        calendar = _calendar(event=event, name=event.title, description="", method="REQUEST")
+        for vevent in vevents:
+            vevent.add("attendee", _attendee(registration))
+            calendar.add_component(vevent)
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", event.title)
         alarm.add("trigger", dt.timedelta(minutes=-15))
-        vevent.add_component(alarm)
-    vevent.add("transp", "OPAQUE")
-    calendar.add_component(vevent)
-    return calendar.to_ical()
-
-
-def _invitation_text(programme: Programme, room: Room) -> str:
-    event = programme.event
-    lines = [
-        _("Your break-out room: %(room)s") % {"room": room},
-    ]
-    if event.plenary_join_url:
-        lines.append(_("Plenary: %(url)s") % {"url": event.plenary_join_url})
-    if room.join_url:
-        lines.append(_("Your room: %(url)s") % {"url": room.join_url})
-    lines.append("")
-    lines.append(_("Programme (%(zone)s):") % {"zone": event.timezone})
-    for item in programme.items_for_room(room):
-        start = date_format(_local(item.starts_at, event), "TIME_FORMAT")
-        end = date_format(_local(item.ends_at, event), "TIME_FORMAT")
-        lines.append(f"{start}–{end} {item.title}")
-    lines.append("")
-    lines.append(absolute_url(event.get_absolute_url()))
-    return "\n".join(lines)
-
-
-def personal_invitation(*, registration) -> bytes:
-    """A METHOD:REQUEST invitation for a confirmed registration, to attach to the e-mail.
-
-    Written in the registration's language. Sending it again after a change of room (or of the
-    event) updates the same calendar entry: same UID, higher SEQUENCE.
-    """
-    with translation.override(registration.language):
-        return _invitation(registration, method="REQUEST")
+        vevents[0].add_component(alarm)
+        return calendar.to_ical()
 
 
 def personal_cancellation(*, registration) -> bytes:
-    """A METHOD:CANCEL message that removes the invitation's entry from the attendee's calendar."""
+    """A METHOD:CANCEL message that removes every entry of the invitation from the attendee's
+    calendar (their SEQUENCE raised by the cancellation). Empty when there is nothing to
+    remove."""
     with translation.override(registration.language):
-        return _invitation(registration, method="CANCEL")
+        event = registration.event
+        programme = programme_for(event=event)
+        room = _registration_room(programme, registration)
+        items = programme.items_for_room(room)
+        if not items:
+            return b""
+        calendar = _calendar(event=event, name=event.title, description="", method="CANCEL")
+        stamp = _stamp()
+        for item in items:
+            vevent = VEvent()
+            vevent.add("uid", personal_uid(item, registration=registration))
+            vevent.add("sequence", personal_sequence(item, registration=registration))
+            vevent.add("dtstamp", stamp)
+            vevent.add("dtstart", _local(item.starts_at, event))
+            vevent.add("dtend", _local(item.ends_at, event))
+            vevent.add("summary", item.title)
+            vevent.add("description", _("Your registration has been cancelled."))
+            vevent.add("organizer", _organizer(event))
+            vevent.add("attendee", _attendee(registration))
+            vevent.add("status", "CANCELLED")
+            calendar.add_component(vevent)
+        return calendar.to_ical()

@@ -164,7 +164,7 @@ class DataExportView(RegistrationMixin, View):
 
 @require_safe
 def personal_calendar(request, token: str):
-    """The person's own programme: the plenary and their room, with the join links."""
+    """The person's own programme: the plenary and their room, at their own join links."""
     confirmed = Registration.objects.filter(token=token, status=Registration.Status.CONFIRMED)
     event_id = confirmed.values_list("event_id", flat=True).first()
     if event_id is None:
@@ -180,14 +180,24 @@ def personal_calendar(request, token: str):
     def render() -> bytes:
         with translation.override(language):
             return ical.personal_calendar(
-                programme=programme_for(event=event), registration=registration
+                programme=programme_for(event=event),
+                registration=registration,
+                join_path=lambda room: joining.join_path(registration, room),
             )
 
     updated = registration.updated_at
     return export_response(
         request,
         public=cache.PublicEvent(event=event, generation=current),
-        parts=("personal-ics", registration.pk, language, registration.room_id, updated),
+        # A change of room raises the calendar revision (the SEQUENCE of every entry).
+        parts=(
+            "personal-ics",
+            registration.pk,
+            language,
+            registration.room_id,
+            registration.calendar_sequence,
+            updated,
+        ),
         render=render,
         content_type=ical.CONTENT_TYPE,
         filename=export_filename(event, gettext_lazy("my programme"), "ics", language),

@@ -136,7 +136,8 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     unfolded = calendar.replace("\r\n ", "")  # iCalendar folds lines at 75 octets
     assert calendar.startswith("BEGIN:VCALENDAR\r\n")
     assert "Raum 2: Politik & Verwaltung" in unfolded
-    assert demo_event.plenary_join_url in unfolded
+    assert f"/r/{registration.token}/join/plenary/" in unfolded
+    assert demo_event.plenary_join_url not in unfolded  # the personal link, never the address
     assert "Raum 5: Recht" not in unfolded
 
     # Change room on the personal page.

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import zoneinfo
 
 import icalendar
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from events.exports import ical
 from events.models import AgendaItem
+from registrations import joining, services
 from registrations.models import Registration
 from tests.factories import (
     BERLIN,
@@ -274,13 +276,47 @@ def _personal_setup():
         kind=AgendaItem.Kind.DEEP_DIVE,
         starts_at=event.starts_at + dt.timedelta(minutes=30),
     )
-    AgendaItemFactory(event=event, title="Nur Recht", room=other)
+    AgendaItemFactory(
+        event=event,
+        title="Nur Recht",
+        room=other,
+        starts_at=event.starts_at + dt.timedelta(minutes=60),
+    )
     registration = RegistrationFactory(room=room, first_name="Erika", last_name="Muster")
     return event, room, plenary, deep_dive, registration
 
 
-def test_personal_feed_has_plenary_and_own_room_with_join_links(client):
-    _event, _room, plenary, deep_dive, registration = _personal_setup()
+RAW_URLS = (b"meet.example.org", b"example.org/plenum", b"example.org/pflege")
+
+
+def _join_link(registration, place: str) -> str:
+    return f"http://127.0.0.1:8000/r/{registration.token}/join/{place}/"
+
+
+def _invitation(registration):
+    return ical.personal_invitation(
+        registration=registration,
+        join_path=lambda room: joining.join_path(registration, room),
+    )
+
+
+def _entries(content: bytes) -> dict[str, tuple]:
+    """UID: (SEQUENCE, start, end, LOCATION, URL, CONFERENCE) of every VEVENT."""
+    return {
+        str(vevent["UID"]): (
+            int(vevent["SEQUENCE"]),
+            vevent.decoded("DTSTART"),
+            vevent.decoded("DTEND"),
+            str(vevent["LOCATION"]),
+            str(vevent["URL"]),
+            str(vevent["CONFERENCE"]),
+        )
+        for vevent in icalendar.Calendar.from_ical(content).walk("VEVENT")
+    }
+
+
+def test_personal_feed_has_plenary_and_own_room_at_the_personal_join_links(client):
+    event, _room, plenary, deep_dive, registration = _personal_setup()
 
     response = client.get(f"/r/{registration.token}/calendar.ics")
 
@@ -289,21 +325,37 @@ def test_personal_feed_has_plenary_and_own_room_with_join_links(client):
     assert response["Cache-Control"] == "private, no-cache, no-store"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     cal, vcal = parse_both(response.content)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert str(cal["X-WR-CALNAME"]) == f"{event.title} – mein Programm"
     events = vevents_by_uid(cal)
-    assert set(events) == {f"{plenary.uid}@127.0.0.1", f"{deep_dive.uid}@127.0.0.1"}
-    plenary_event = events[f"{plenary.uid}@127.0.0.1"]
-    deep_event = events[f"{deep_dive.uid}@127.0.0.1"]
-    assert str(plenary_event["DESCRIPTION"]).startswith(
-        "Teilnehmen: https://meet.example.org/plenum\n\n"
+    plenary_uid = ical.personal_uid(plenary, registration=registration)
+    deep_uid = ical.personal_uid(deep_dive, registration=registration)
+    assert set(events) == {plenary_uid, deep_uid}
+    assert {vevent.summary.value for vevent in vcal.vevent_list} == {"Begrüßung", "Deep Dives"}
+    plenary_link, room_link = _join_link(registration, "plenary"), _join_link(registration, "3")
+    plenary_event, deep_event = events[plenary_uid], events[deep_uid]
+    assert (
+        str(plenary_event["LOCATION"]),
+        str(plenary_event["URL"]),
+        str(plenary_event["CONFERENCE"]),
+    ) == (plenary_link, plenary_link, plenary_link)
+    assert (str(deep_event["LOCATION"]), str(deep_event["URL"]), str(deep_event["CONFERENCE"])) == (
+        room_link,
+        room_link,
+        room_link,
     )
-    assert str(plenary_event["CONFERENCE"]) == "https://meet.example.org/plenum"
-    assert str(deep_event["DESCRIPTION"]).startswith(
-        "Teilnehmen: https://meet.example.org/pflege\n\n"
+    assert str(plenary_event["DESCRIPTION"]) == (
+        f"Teilnehmen: {plenary_link}\n\nProgramm: http://127.0.0.1:8000/events/persoenlich/"
     )
-    assert str(deep_event["LOCATION"]) == "Raum 3: Pflege (Online)"
-    assert b"https://meet.example.org/r\r\n" not in response.content
-    assert "Nur Recht" not in {vevent.summary.value for vevent in vcal.vevent_list}
-    assert str(cal["X-WR-CALNAME"]) == f"{registration.event.title} – mein Programm"
+    assert str(deep_event["DESCRIPTION"]) == (
+        f"Teilnehmen: {room_link}\nIhr Break-out-Raum: Raum 3: Pflege\n\n"
+        "Programm: http://127.0.0.1:8000/events/persoenlich/"
+    )
+    assert deep_event.decoded("DTSTART") == deep_dive.starts_at
+    assert deep_event.decoded("DTEND") == deep_dive.ends_at
+    assert vcal.vevent_list[1].dtstart.value == deep_dive.starts_at
+    for raw in RAW_URLS:
+        assert raw not in response.content
 
 
 @pytest.mark.parametrize("status", ["pending", "waiting", "cancelled"])
@@ -329,84 +381,194 @@ def test_personal_feed_unknown_token_is_404(client, token):
     assert response.status_code == 404
 
 
-def test_personal_feed_follows_a_room_change(client):
-    event, _room, _plenary, _deep_dive, registration = _personal_setup()
-    first = client.get(f"/r/{registration.token}/calendar.ics")
-    new_room = event.rooms.get(number=4)
+def test_public_feeds_keep_public_uids_and_hold_no_join_link(client):
+    event, _room, plenary, deep_dive, registration = _personal_setup()
+    RegistrationFactory(room=event.rooms.get(number=4))
 
-    registration.room = new_room
-    registration.save()
-    second = client.get(f"/r/{registration.token}/calendar.ics", HTTP_IF_NONE_MATCH=first["ETag"])
+    only_room_4 = event.agenda_items.get(title="Nur Recht")
+    expected = {
+        "/events/persoenlich/programme.ics": {plenary, deep_dive, only_room_4},
+        "/events/persoenlich/rooms/3.ics": {plenary, deep_dive},
+    }
+    for url, items in expected.items():
+        response = client.get(url)
 
-    assert second.status_code == 200
-    assert b"Nur Recht" in second.content
-    assert b"meet.example.org/pflege" not in second.content
+        assert response.status_code == 200
+        events = vevents_by_uid(icalendar.Calendar.from_ical(response.content))
+        assert set(events) == {ical.item_uid(item) for item in items}
+        for forbidden in (*RAW_URLS, b"/join/", b"CONFERENCE", registration.token.encode()):
+            assert forbidden not in response.content
+        assert str(events[ical.item_uid(plenary)]["URL"]) == (
+            "http://127.0.0.1:8000/events/persoenlich/"
+        )
 
 
-def test_personal_invitation_is_a_request_for_one_attendee():
-    event, room, _plenary, _deep_dive, registration = _personal_setup()
+def test_personal_uids_are_stable_their_own_and_keep_the_token_secret():
+    _event, room, plenary, deep_dive, registration = _personal_setup()
+    neighbour = RegistrationFactory(room=room)
 
-    content = ical.personal_invitation(registration=registration)
+    uids = [ical.personal_uid(item, registration=registration) for item in (plenary, deep_dive)]
+
+    assert uids == [
+        ical.personal_uid(item, registration=registration) for item in (plenary, deep_dive)
+    ]
+    for uid, item in zip(uids, (plenary, deep_dive), strict=True):
+        assert re.fullmatch(r"personal-[0-9a-f]{32}@127\.0\.0\.1", uid)
+        assert uid != ical.item_uid(item)
+        assert str(item.uid) not in uid
+        assert registration.token not in uid
+        assert uid != ical.personal_uid(item, registration=neighbour)
+    assert uids[0] != uids[1]
+
+
+def test_personal_feed_and_invitation_agree(client):
+    _event, _room, plenary, deep_dive, registration = _personal_setup()
+    AgendaItem.objects.filter(pk=plenary.pk).update(sequence=2)
+    Registration.objects.filter(pk=registration.pk).update(calendar_sequence=5)
+    registration.refresh_from_db()
+
+    feed = client.get(f"/r/{registration.token}/calendar.ics").content
+    invitation = _invitation(registration)
+
+    plenary_link, room_link = _join_link(registration, "plenary"), _join_link(registration, "3")
+    expected = {
+        ical.personal_uid(plenary, registration=registration): (
+            7,
+            plenary.starts_at,
+            plenary.ends_at,
+            plenary_link,
+            plenary_link,
+            plenary_link,
+        ),
+        ical.personal_uid(deep_dive, registration=registration): (
+            5,
+            deep_dive.starts_at,
+            deep_dive.ends_at,
+            room_link,
+            room_link,
+            room_link,
+        ),
+    }
+    assert _entries(feed) == expected
+    assert _entries(invitation) == expected
+    for raw in RAW_URLS:
+        assert raw not in feed
+        assert raw not in invitation
+
+
+def test_personal_invitation_is_a_request_addressed_to_the_attendee():
+    *_rest, registration = _personal_setup()
+
+    content = _invitation(registration)
 
     cal, vcal = parse_both(content)
     assert str(cal["METHOD"]) == "REQUEST"
     assert vcal.method.value == "REQUEST"
-    (vevent,) = cal.walk("VEVENT")
-    assert str(vevent["UID"]).endswith("@127.0.0.1")
-    assert registration.token not in content.decode()
-    assert str(vevent["SUMMARY"]) == event.title
-    assert vevent.decoded("DTSTART") == event.starts_at
-    assert vevent.decoded("DTEND") == event.ends_at
-    assert vcal.vevent.dtstart.value == event.starts_at
-    assert str(vevent["ATTENDEE"]) == f"mailto:{registration.email}"
-    assert vevent["ATTENDEE"].params["CN"] == "Erika Muster"
-    assert vevent["ATTENDEE"].params["RSVP"] == "FALSE"
-    assert str(vevent["ORGANIZER"]) == "mailto:noreply@localhost"
-    assert str(vevent["CONFERENCE"]) == "https://meet.example.org/plenum"
-    description = str(vevent["DESCRIPTION"])
-    assert description.startswith(
-        "Ihr Break-out-Raum: Raum 3: Pflege\n"
-        "Plenum: https://meet.example.org/plenum\n"
-        "Ihr Raum: https://meet.example.org/pflege\n"
-    )
-    assert "Begrüßung" in description
-    assert "Nur Recht" not in description
-    (alarm,) = vevent.walk("VALARM")
-    assert alarm.decoded("TRIGGER") == dt.timedelta(minutes=-15)
     assert len(cal.walk("VTIMEZONE")) == 1
-    assert room.join_url in content.decode()
+    first, second = cal.walk("VEVENT")
+    assert [str(first["SUMMARY"]), str(second["SUMMARY"])] == ["Begrüßung", "Deep Dives"]
+    for vevent in (first, second):
+        assert str(vevent["ATTENDEE"]) == f"mailto:{registration.email}"
+        assert vevent["ATTENDEE"].params["CN"] == "Erika Muster"
+        assert vevent["ATTENDEE"].params["RSVP"] == "FALSE"
+        assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+        assert str(vevent["ORGANIZER"]) == "mailto:noreply@localhost"
+        assert str(vevent["STATUS"]) == "CONFIRMED"
+    # One reminder, before the day's first entry (the one Outlook shows).
+    (alarm,) = first.walk("VALARM")
+    assert alarm.decoded("TRIGGER") == dt.timedelta(minutes=-15)
+    assert second.walk("VALARM") == []
+    assert [vevent.summary.value for vevent in vcal.vevent_list] == ["Begrüßung", "Deep Dives"]
+    assert b"Nur Recht" not in content
 
 
-def test_personal_invitation_update_keeps_uid_and_raises_sequence():
-    event, _room, _plenary, _deep_dive, registration = _personal_setup()
-    first = icalendar.Calendar.from_ical(ical.personal_invitation(registration=registration))
+def test_personal_invitation_names_only_a_confirmed_address():
+    *_rest, registration = _personal_setup()
+    registration.email_confirmed_at = None
+    registration.save()
 
-    # A minute later the attendee changes room (SEQUENCE counts seconds since registering).
-    Registration.objects.filter(pk=registration.pk).update(
-        room=event.rooms.get(number=4), updated_at=timezone.now() + dt.timedelta(minutes=1)
-    )
+    cal = icalendar.Calendar.from_ical(_invitation(registration))
+
+    for vevent in cal.walk("VEVENT"):
+        assert str(vevent["ATTENDEE"]) == f"mailto:{registration.email}"
+        assert "CN" not in vevent["ATTENDEE"].params
+
+
+def test_personal_room_change_raises_sequence_and_moves_the_deep_dive(client):
+    event, _room, plenary, deep_dive, registration = _personal_setup()
+    first_feed = client.get(f"/r/{registration.token}/calendar.ics")
+    first = _entries(_invitation(registration))
+
+    services.registration_change_room(registration=registration, room=event.rooms.get(number=4))
     registration.refresh_from_db()
-    second = icalendar.Calendar.from_ical(ical.personal_invitation(registration=registration))
-    cancel = icalendar.Calendar.from_ical(ical.personal_cancellation(registration=registration))
+    second_feed = client.get(
+        f"/r/{registration.token}/calendar.ics", HTTP_IF_NONE_MATCH=first_feed["ETag"]
+    )
+    second = _entries(_invitation(registration))
 
-    (one,), (two,), (three,) = (c.walk("VEVENT") for c in (first, second, cancel))
-    assert str(one["UID"]) == str(two["UID"]) == str(three["UID"])
-    assert int(two["SEQUENCE"]) > int(one["SEQUENCE"])
-    assert int(three["SEQUENCE"]) >= int(two["SEQUENCE"])
-    assert "Raum 4: Recht" in str(two["DESCRIPTION"])
-    assert str(cancel["METHOD"]) == "CANCEL"
-    assert str(three["STATUS"]) == "CANCELLED"
+    assert second_feed.status_code == 200
+    assert _entries(second_feed.content) == second
+    plenary_uid = ical.personal_uid(plenary, registration=registration)
+    deep_uid = ical.personal_uid(deep_dive, registration=registration)
+    assert set(first) == {plenary_uid, deep_uid}
+    assert set(second) - set(first) == {
+        ical.personal_uid(event.agenda_items.get(title="Nur Recht"), registration=registration)
+    }
+    assert [second[uid][0] for uid in (plenary_uid, deep_uid)] == [1, 1]
+    assert [first[uid][0] for uid in (plenary_uid, deep_uid)] == [0, 0]
+    assert first[deep_uid][3] == _join_link(registration, "3")
+    assert second[deep_uid][3:] == (_join_link(registration, "4"),) * 3
+    assert second[plenary_uid][3:] == first[plenary_uid][3:]
+
+
+def test_personal_cancellation_withdraws_every_entry():
+    _event, _room, plenary, deep_dive, registration = _personal_setup()
+    before = _entries(_invitation(registration))
+    assert set(before) == {
+        ical.personal_uid(item, registration=registration) for item in (plenary, deep_dive)
+    }
+
+    services.registration_cancel(registration=registration)
+    registration.refresh_from_db()
+    content = ical.personal_cancellation(registration=registration)
+
+    cal, vcal = parse_both(content)
+    assert str(cal["METHOD"]) == "CANCEL"
+    assert vcal.method.value == "CANCEL"
+    cancelled = {
+        str(vevent["UID"]): (int(vevent["SEQUENCE"]), str(vevent["STATUS"]))
+        for vevent in cal.walk("VEVENT")
+    }
+    assert cancelled == {uid: (entry[0] + 1, "CANCELLED") for uid, entry in before.items()}
+    for vevent in cal.walk("VEVENT"):
+        assert str(vevent["ATTENDEE"]) == f"mailto:{registration.email}"
+        assert str(vevent["DESCRIPTION"]) == "Ihre Anmeldung wurde storniert."
+        assert "LOCATION" not in vevent
+    assert registration.token not in content.decode()
+    for raw in RAW_URLS:
+        assert raw not in content
 
 
 def test_personal_invitation_in_the_registrations_language():
-    *_rest, registration = _personal_setup()
+    *_rest, deep_dive, registration = _personal_setup()
     registration.language = "en"
     registration.save()
 
-    cal = icalendar.Calendar.from_ical(ical.personal_invitation(registration=registration))
+    cal = icalendar.Calendar.from_ical(_invitation(registration))
 
-    (vevent,) = cal.walk("VEVENT")
-    assert str(vevent["DESCRIPTION"]).startswith("Your break-out room: Room 3: Pflege\n")
+    events = vevents_by_uid(cal)
+    deep_event = events[ical.personal_uid(deep_dive, registration=registration)]
+    assert str(deep_event["DESCRIPTION"]).startswith(
+        f"Join: {_join_link(registration, '3')}\nYour break-out room: Room 3: Pflege\n\n"
+    )
+    assert deep_event["CONFERENCE"].params["LABEL"] == "Join online"
+
+
+def test_personal_invitation_and_cancellation_are_empty_without_a_programme():
+    registration = RegistrationFactory()
+
+    assert _invitation(registration) == b""
+    assert ical.personal_cancellation(registration=registration) == b""
 
 
 def test_feed_not_modified_for_the_same_etag_or_date(client, demo_event, renders):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from events.models import Room
 from registrations import services
 from registrations.models import Registration
-from tests.factories import EventFactory, RegistrationFactory, RoomFactory
+from tests.factories import AgendaItemFactory, EventFactory, RegistrationFactory, RoomFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -331,6 +331,7 @@ def test_confirmation_mail_carries_the_calendar_invitation_and_cancel_withdraws_
     import icalendar
 
     room = RoomFactory(event=EventFactory(double_opt_in=True))
+    AgendaItemFactory(event=room.event)
     registration = register(room)
     assert mail.outbox[0].attachments == []  # pending: no invitation yet
     services.registration_confirm(registration=registration)
