@@ -6,7 +6,7 @@ personal join link once it leads to the meeting, and the organisers' marks in th
 """
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from events.models import Room
@@ -44,6 +44,8 @@ def attendance_mark(
 ) -> list[Registration]:
     """Mark confirmed registrations as attended in their room (or take every mark back).
 
+    Someone whose join link already recorded the plenary can still be marked in their room.
+
     Returns the registrations that changed; others (not confirmed, or already in the wanted
     state) are left alone. Taking the mark back also removes what their join links recorded:
     the organisers know better (someone clicked, but did not stay).
@@ -51,8 +53,13 @@ def attendance_mark(
     now = now or timezone.now()
     # A fresh queryset: the caller's may carry annotations or DISTINCT, which FOR UPDATE refuses.
     selected = Registration.objects.filter(pk__in=list(registrations.values_list("pk", flat=True)))
-    if attended:
-        candidates = selected.filter(status=Registration.Status.CONFIRMED, attended_at__isnull=True)
+    if attended:  # confirmed, and not yet recorded in their own room (the plenary may be)
+        in_own_room = Attendance.objects.filter(
+            registration=OuterRef("pk"), room=OuterRef("room")
+        )
+        candidates = selected.filter(status=Registration.Status.CONFIRMED).exclude(
+            Exists(in_own_room)
+        )
     else:
         candidates = selected.filter(attended_at__isnull=False)
     changed = list(candidates.select_related("room").select_for_update(of=("self",)))
@@ -72,9 +79,12 @@ def attendance_mark(
         )
     else:
         Attendance.objects.filter(registration_id__in=keys).delete()
-    Registration.objects.filter(pk__in=keys).update(
-        attended_at=now if attended else None, updated_at=now
-    )
+    if attended:
+        Registration.objects.filter(pk__in=keys, attended_at__isnull=True).update(attended_at=now)
+        Registration.objects.filter(pk__in=keys).update(updated_at=now)
+    else:
+        Registration.objects.filter(pk__in=keys).update(attended_at=None, updated_at=now)
     for registration in changed:
-        registration.attended_at = now if attended else None
+        if not attended or registration.attended_at is None:
+            registration.attended_at = now if attended else None
     return changed

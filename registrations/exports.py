@@ -6,6 +6,10 @@ separator there), and it reads a file as UTF-8 only when it starts with a BOM; o
 umlauts come out as "Ã¼". A "sep=;" first line is not written, because Excel then ignores the
 BOM. LibreOffice and Numbers detect both. XLSX needs none of this and keeps dates as dates.
 
+Attendance comes in three columns: attended at all (yes/no), when the person first joined the
+plenary (a date, empty if never) and the rooms they joined with the time, first joined first
+("Raum 3 (10:47), Raum 5 (11:20)"); times in the event's time zone.
+
 Values that a spreadsheet would run as a formula (=, +, -, @ at the start) are neutralised:
 in CSV with a leading apostrophe (OWASP "CSV injection"), in XLSX by storing them as text.
 """
@@ -24,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from events.models import Event, Room
 from registrations.models import Registration
+from registrations.roster import place_label
 
 CSV_DELIMITER = ";"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -41,6 +46,8 @@ def columns() -> list[str]:
         _("Place on the waiting list"),
         _("Registered at"),
         _("Attended"),
+        _("Joined the plenary at"),
+        _("Joined rooms"),
     ]
 
 
@@ -50,9 +57,29 @@ def _local(value: dt.datetime | None, event: Event) -> dt.datetime | None:
     return timezone.localtime(value, event.tzinfo).replace(tzinfo=None, microsecond=0)
 
 
+def _attendance(registration: Registration, event: Event) -> tuple[dt.datetime | None, str]:
+    """When the person joined the plenary, and the rooms they joined: "Raum 3 (10:47), …".
+
+    From the prefetched attendance (roster.with_attendances), first joined first.
+    """
+    plenary = None
+    rooms = []
+    for attendance in registration.attendances.all():
+        if attendance.room_id is None:
+            plenary = _local(attendance.joined_at, event)
+        else:
+            time = _local(attendance.joined_at, event).strftime("%H:%M")
+            rooms.append(f"{place_label(attendance)} ({time})")
+    return plenary, ", ".join(rooms)
+
+
 def rows(registrations: Iterable[Registration], event: Event) -> Iterable[list]:
-    """One list per person, in the order of `columns()`; dates in the event's time zone."""
+    """One list per person, in the order of `columns()`; dates in the event's time zone.
+
+    The registrations come with their attendance prefetched (roster.attendee_list).
+    """
     for registration in registrations:
+        plenary, rooms = _attendance(registration, event)
         yield [
             registration.last_name,
             registration.first_name,
@@ -64,6 +91,8 @@ def rows(registrations: Iterable[Registration], event: Event) -> Iterable[list]:
             registration.waitlist_position,
             _local(registration.created_at, event),
             _("yes") if registration.attended_at else _("no"),
+            plenary,
+            rooms,
         ]
 
 

@@ -1,4 +1,5 @@
 """Messages from organisers to the attendees of an event or a room: one mail per person.
+After the event, also to those who attended or those who did not (`Mailing.Audience`).
 
 `mailing_send` records every recipient and queues one task per mail (django.tasks); the task
 sends it and records when it went out, or why not. A failing mail server makes the task try
@@ -26,6 +27,13 @@ AUDIENCE_STATUSES = {
     Mailing.Audience.CONFIRMED: [Registration.Status.CONFIRMED],
     Mailing.Audience.HOLDING_SEAT: [Registration.Status.CONFIRMED, Registration.Status.PENDING],
     Mailing.Audience.WAITING: [Registration.Status.WAITING],
+    Mailing.Audience.ATTENDED: [Registration.Status.CONFIRMED],
+    Mailing.Audience.NO_SHOW: [Registration.Status.CONFIRMED],
+}
+# Follow-ups after the event: who came (slides, recordings, feedback) and who did not.
+AUDIENCE_ATTENDED = {
+    Mailing.Audience.ATTENDED: Q(attended_at__isnull=False),
+    Mailing.Audience.NO_SHOW: Q(attended_at__isnull=True),
 }
 
 
@@ -46,6 +54,8 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
         queryset = queryset.filter(room_id=mailing.room_id)
     if mailing.audience == Mailing.Audience.HOLDING_SEAT:
         queryset = queryset.filter(occupancy.holds_seat(timezone.now()))
+    if mailing.audience in AUDIENCE_ATTENDED:
+        queryset = queryset.filter(AUDIENCE_ATTENDED[mailing.audience])
     return queryset.order_by("pk")
 
 

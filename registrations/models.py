@@ -139,6 +139,8 @@ class Mailing(models.Model):
         CONFIRMED = "confirmed", _("confirmed attendees")
         HOLDING_SEAT = "holding_seat", _("confirmed and not yet confirmed attendees")
         WAITING = "waiting", _("people on the waiting list")
+        ATTENDED = "attended", _("people who attended")
+        NO_SHOW = "no_show", _("confirmed attendees who did not attend")
 
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("event")
@@ -159,8 +161,8 @@ class Mailing(models.Model):
     body = models.TextField(
         _("text"),
         help_text=_(
-            "Plain text. Each person gets their own mail; the link to their registration is "
-            "added at the end."
+            "Plain text; links (slides, recordings, a feedback form) can be pasted as they are. "
+            "Each person gets their own mail; the link to their registration is added at the end."
         ),
     )
     created_by = models.ForeignKey(

@@ -9,18 +9,20 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from events.models import Event, Room
 from registrations import occupancy
-from registrations.models import Registration
+from registrations.models import Attendance, Registration
 from registrations.occupancy import RoomSeats
 
 STATUS_ORDER = Case(
@@ -59,8 +61,27 @@ def with_waitlist_position(queryset: QuerySet[Registration]) -> QuerySet[Registr
     )
 
 
+def with_attendances(queryset: QuerySet[Registration]) -> QuerySet[Registration]:
+    """Prefetch each registration's attendance with its room (one query for all of them):
+    `registration.attendances.all()`, first joined first."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "attendances",
+            queryset=Attendance.objects.select_related("room").order_by("joined_at", "pk"),
+        )
+    )
+
+
+def place_label(attendance: Attendance) -> str:
+    """The place in short: "Plenum" or "Raum 3"."""
+    if attendance.room_id is None:
+        return gettext("Plenary")
+    return gettext("Room %(number)s") % {"number": attendance.room.number}
+
+
 def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registration]:
-    """The people registered for an event (or one room), for lists and exports.
+    """The people registered for an event (or one room), for lists and exports, with their
+    attendance (`with_attendances`): two queries.
 
     Cancelled and anonymised registrations are left out. Ordered by room, then confirmed,
     unconfirmed and waiting, by name (the waiting list in its own order).
@@ -68,8 +89,8 @@ def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registr
     queryset = Registration.objects.filter(event=event, anonymised_at__isnull=True)
     if room is not None:
         queryset = queryset.filter(room=room)
-    queryset = queryset.active()
-    return with_waitlist_position(queryset.select_related("room")).order_by(
+    queryset = with_attendances(queryset.active().select_related("room"))
+    return with_waitlist_position(queryset).order_by(
         "room__number",
         STATUS_ORDER,
         "waiting_since",
@@ -81,16 +102,22 @@ def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registr
 
 @dataclass(frozen=True)
 class RoomOccupancy(RoomSeats):
-    """A room's seats (registrations/occupancy.py), the room itself and how many attended."""
+    """A room's seats (registrations/occupancy.py), the room itself and who came.
+
+    `attended`: the people who joined the room (by their join link or marked by the
+    organisers); `no_shows`: confirmed for the room, but joined nowhere, not even the plenary.
+    """
 
     room: Room
     attended: int
+    no_shows: int
 
 
 @dataclass
 class EventOccupancy:
     event: Event
     rooms: list[RoomOccupancy]
+    plenary_attended: int = 0  # the people who joined the plenary
 
     def _sum(self, name: str) -> int:
         return sum(getattr(room, name) for room in self.rooms)
@@ -116,6 +143,10 @@ class EventOccupancy:
         return self._sum("attended")
 
     @property
+    def no_shows(self) -> int:
+        return self._sum("no_shows")
+
+    @property
     def taken(self) -> int:
         return self._sum("taken")
 
@@ -124,20 +155,59 @@ class EventOccupancy:
         return self._sum("free")
 
 
-def event_occupancy(*, event: Event, now=None) -> EventOccupancy:
-    """Per room: capacity, confirmed, pending (unexpired holds), waiting, attended; one query."""
-    attended = Count(
-        "registrations",
-        filter=Q(registrations__attended_at__isnull=False)
-        & ~Q(registrations__status=Registration.Status.CANCELLED),
+def _attendance_count(attendances: QuerySet[Attendance], group_by: str) -> Coalesce:
+    """A subquery counting `attendances` of registrations that are not cancelled (0 if none)."""
+    counted = (
+        attendances.exclude(registration__status=Registration.Status.CANCELLED)
+        .order_by()
+        .values(group_by)
+        .annotate(count=Count("pk"))
+        .values("count")
     )
-    rooms = occupancy.rooms_with_seats(event=event, now=now, attended_count=attended)
+    return Coalesce(Subquery(counted), 0)
+
+
+def event_occupancy(*, event: Event, now=None) -> EventOccupancy:
+    """Per room: capacity, confirmed, pending (unexpired holds), waiting, attended, no-shows;
+    and the plenary's attendance. One query, whatever the number of rooms.
+
+    Attendance is counted from the `Attendance` rows (one per person and place) of registrations
+    that are not cancelled. No-shows are the confirmed without `attended_at` (the first of their
+    attendance, the list's "attended" filter). The plenary figure is a subquery that does not
+    depend on the room: the database computes it once for the whole query.
+    """
+    attended = _attendance_count(Attendance.objects.filter(room=OuterRef("pk")), "room")
+    plenary = _attendance_count(
+        Attendance.objects.filter(room__isnull=True, registration__event=event),
+        "registration__event",
+    )
+    no_shows = Count(
+        "registrations",
+        filter=Q(
+            registrations__status=Registration.Status.CONFIRMED,
+            registrations__attended_at__isnull=True,
+        ),
+    )
+    rooms = occupancy.rooms_with_seats(
+        event=event,
+        now=now,
+        attended_count=attended,
+        no_show_count=no_shows,
+        plenary_count=plenary,
+    )
     return EventOccupancy(
         event=event,
         rooms=[
-            RoomOccupancy(**asdict(room.seats), room=room, attended=room.attended_count)
+            RoomOccupancy(
+                **asdict(room.seats),
+                room=room,
+                attended=room.attended_count,
+                no_shows=room.no_show_count,
+            )
             for room in rooms
         ],
+        # Every registration has a room of its event: without rooms, nobody can have joined.
+        plenary_attended=rooms[0].plenary_count if rooms else 0,
     )
 
 

@@ -3,7 +3,7 @@ person's secret link (/r/<token>/…, one token pattern for all of them)."""
 
 from django.urls import path, register_converter
 
-from registrations.views import eventday, personal, public
+from registrations.views import certificate, eventday, personal, public
 
 
 class TokenConverter:
@@ -48,5 +48,6 @@ urlpatterns = [
     path("r/<token:token>/delete/", personal.DeleteView.as_view(), name="delete"),
     path("r/<token:token>/data.json", personal.DataExportView.as_view(), name="data"),
     path("r/<token:token>/calendar.ics", personal.personal_calendar, name="calendar"),
+    path("r/<token:token>/certificate.pdf", certificate.certificate_pdf, name="certificate"),
     path("r/<token:token>/join/<place:place>/", eventday.join, name="join"),
 ]

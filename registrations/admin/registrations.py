@@ -1,4 +1,4 @@
-"""The registrations in the admin: list, filters, actions, occupancy, attendee lists.
+"""The registrations in the admin: list, filters, actions, attendance, occupancy, attendee lists.
 
 Every change to a registration goes through registrations.services (never by editing the
 status field) and is written to the admin log. Only members of the "Organisers" group (and
@@ -7,11 +7,15 @@ superusers) see any of it: other staff see no personal data.
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import Event, Room
 from registrations import exports, services
+from registrations.admin.certificates import download_certificates
 from registrations.admin.common import (
     OrganisersOnlyMixin,
     is_id,
@@ -27,8 +32,13 @@ from registrations.admin.common import (
 )
 from registrations.admin.forms import ConfirmForm, MoveForm
 from registrations.attendance import attendance_mark
-from registrations.models import Registration
-from registrations.roster import attendee_list, with_waitlist_position
+from registrations.models import Attendance, Registration
+from registrations.roster import (
+    attendee_list,
+    place_label,
+    with_attendances,
+    with_waitlist_position,
+)
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -70,7 +80,15 @@ class AttendedListFilter(admin.SimpleListFilter):
         return queryset
 
 
-STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at"]
+class RegistrationChangeList(ChangeList):
+    def get_results(self, request):
+        """The page's registrations with their attendance: one query for the whole page (the
+        actions' querysets stay without it)."""
+        super().get_results(request)
+        self.result_list = with_attendances(self.result_list)
+
+
+STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at", "attendance"]
 HISTORY_FIELDS = [
     "consent_at",
     "privacy_notice_version",
@@ -107,6 +125,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         "resend_confirmation",
         "mark_attended",
         "unmark_attended",
+        download_certificates,
     ]
     fieldsets = [
         (None, {"fields": STATE_FIELDS}),
@@ -118,6 +137,9 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_waitlist_position(super().get_queryset(request))
+
+    def get_changelist(self, request, **kwargs):
+        return RegistrationChangeList
 
     # Registrations come in through the public form and its rules (consent, capacity).
     def has_add_permission(self, request):
@@ -135,9 +157,35 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     def waitlist_place(self, obj):
         return obj.waitlist_position
 
-    @admin.display(description=_("attended"), boolean=True, ordering="attended_at")
+    @admin.display(description=_("attended"), ordering="attended_at")
     def attended(self, obj):
-        return obj.attended_at is not None
+        """The places the person joined, first joined first ("Plenum, Raum 3"); else a dash."""
+        places = [place_label(attendance) for attendance in obj.attendances.all()]
+        return ", ".join(places) or None
+
+    @admin.display(description=_("attendance"))
+    def attendance(self, obj):
+        """Where and when the person joined (their join links, the organisers' marks): a table,
+        read only. It changes through the join links and the actions "Mark as attended" and
+        "Remove the attendance mark", never by hand."""
+        attendances = obj.attendances.select_related("room").order_by("joined_at", "pk")
+        rows = [
+            {
+                "place": str(attendance),
+                "joined_at": date_format(
+                    timezone.localtime(attendance.joined_at, obj.event.tzinfo),
+                    "SHORT_DATETIME_FORMAT",
+                ),
+                "source": attendance.get_source_display(),
+            }
+            for attendance in attendances
+        ]
+        if not rows:
+            return self.get_empty_value_display()
+        return render_to_string(
+            "admin/registrations/registration/attendance.html",
+            {"rows": rows, "fields": {f.name: f.verbose_name for f in Attendance._meta.fields}},
+        )
 
     def save_model(self, request, obj, form, change):
         # The person's details only: the form's copy of the state may be stale by now.

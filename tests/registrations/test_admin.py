@@ -1,13 +1,17 @@
-"""The registrations list in the admin: columns, filters, search, waiting list, permissions."""
+"""The registrations list in the admin: columns, filters, search, waiting list, attendance,
+permissions."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from registrations.models import Registration
+from registrations.attendance import attendance_mark
+from registrations.models import Attendance, Registration
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import (
     bulk_registrations,
@@ -118,29 +122,118 @@ def test_search_by_name_email_and_organisation(organiser_client, room):
 
 @pytest.mark.parametrize("count", [1, 5000])
 def test_changelist_query_count_is_constant(organiser_client, django_assert_num_queries, count):
-    # 5,000 registrations of one event in 50 rooms: 80 confirmed and 20 waiting per room.
+    # 5,000 registrations of one event in 50 rooms: 80 confirmed and 20 waiting per room, the
+    # confirmed ones joined the plenary and their room. With 1: one of each in room 1.
     event = EventFactory()
     rooms = [RoomFactory(event=event, number=n, capacity=80) for n in range(1, 51)]
+    joined = timezone.now()
     for index, room in enumerate(rooms):
-        if count == 1:
-            bulk_registrations(room, 1)
-            break
+        confirmed, waiting = (1, 1) if count == 1 else (80, 20)
         start = index * 100
-        bulk_registrations(room, 80, start=start)
-        bulk_registrations(room, 20, status=Registration.Status.WAITING, start=start + 80)
+        people = bulk_registrations(room, confirmed, start=start, attended_at=joined)
+        bulk_registrations(room, waiting, status=Registration.Status.WAITING, start=start + 80)
+        Attendance.objects.bulk_create(
+            Attendance(registration=person, room=place, joined_at=joined, source="link")
+            for person in people
+            for place in (None, room)
+        )
+        if count == 1:
+            break
     organiser_client.get(CHANGELIST)  # warm the session and content type caches
     # session, user, Organisers group, user and group permissions, the event filter, the room
-    # filter, the page count and the full count, the page itself.
-    with django_assert_num_queries(10):
+    # filter, the page count and the full count, the page itself, the page's attendance.
+    with django_assert_num_queries(11):
         response = organiser_client.get(CHANGELIST, {"o": "-6", "status__exact": "waiting"})
     assert response.status_code == 200
-    waiting_count = 0 if count == 1 else 1000
+    waiting_count = 1 if count == 1 else 1000
     assert response.context["cl"].result_count == waiting_count
-    assert response.context["cl"].full_result_count == count
+    assert response.context["cl"].full_result_count == (2 if count == 1 else 5000)
     shown = list(response.context["cl"].result_list)
     assert len(shown) == min(waiting_count, 100)
-    if count > 1:
-        assert [r.waitlist_position for r in shown[:3]] == [20, 20, 20]
+    assert [r.waitlist_position for r in shown[:3]] == ([1] if count == 1 else [20, 20, 20])
+    # A page of people who attended: their places in one query for the whole page.
+    with django_assert_num_queries(11):
+        response = organiser_client.get(CHANGELIST, {"o": "4", "attended": "yes"})  # by room
+    cells = re.findall(r'<td class="field-attended">([^<]*)</td>', response.content.decode())
+    assert cells == (
+        ["Plenum, Raum 1"] if count == 1 else ["Plenum, Raum 1"] * 80 + ["Plenum, Raum 2"] * 20
+    )
+
+
+def test_attended_column_lists_the_places_first_joined_first(organiser_client, room):
+    room3 = RoomFactory(event=room.event, number=3, name="Gesundheit")
+    nine = dt.datetime(2027, 3, 16, 9, 0, tzinfo=dt.UTC)
+    both = RegistrationFactory(room=room3, last_name="Beides")
+    Attendance.objects.create(registration=both, room=room3, joined_at=nine, source="link")
+    Attendance.objects.create(
+        registration=both, room=None, joined_at=nine - dt.timedelta(hours=1), source="link"
+    )
+    moved_on = RegistrationFactory(room=room, last_name="Gewechselt")
+    Attendance.objects.create(
+        registration=moved_on, room=room3, joined_at=nine, source="organisers"
+    )
+    Attendance.objects.create(
+        registration=moved_on, room=room, joined_at=nine - dt.timedelta(minutes=5), source="link"
+    )
+    RegistrationFactory(room=room, last_name="Abwesend")
+    response = organiser_client.get(CHANGELIST, {"o": "1"})  # by name
+    html = response.content.decode()
+    cells = re.findall(r'<td class="field-attended">([^<]*)</td>', html)
+    # Abwesend, Beides, Gewechselt
+    assert cells == ["-", "Plenum, Raum 3", "Raum 1, Raum 3"]
+
+
+def test_attended_filter_still_filters_by_attendance(organiser_client, room):
+    came = RegistrationFactory(room=room)
+    attendance_mark(registrations=Registration.objects.filter(pk=came.pk))
+    stayed_away = RegistrationFactory(room=room)
+
+    def shown(value):
+        response = organiser_client.get(CHANGELIST, {"attended": value})
+        return [r.pk for r in response.context["cl"].result_list]
+
+    assert shown("yes") == [came.pk]
+    assert shown("no") == [stayed_away.pk]
+
+
+@pytest.mark.event(timezone="America/New_York")
+def test_change_page_shows_the_attendance_in_the_events_time_zone(organiser_client, room):
+    person = RegistrationFactory(room=room)
+    joined = dt.datetime(2027, 3, 16, 14, 47, tzinfo=dt.UTC)  # 10:47 in New York
+    Attendance.objects.create(registration=person, room=room, joined_at=joined, source="link")
+    Attendance.objects.create(
+        registration=person,
+        room=None,
+        joined_at=joined - dt.timedelta(minutes=47),
+        source="organisers",
+    )
+    response = organiser_client.get(f"{CHANGELIST}{person.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    table = html.split('<table class="koki-attendance">')[1].split("</table>")[0]
+    head = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    rows = [
+        re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    assert head == [gettext("Place"), "Zuerst dabei", "Erfasst durch"]
+    assert [row for row in rows if row] == [
+        ["Plenum", "16.03.2027 10:00", "vom Orga-Team vermerkt"],
+        ["Raum 1: Bildung &amp; Lernen", "16.03.2027 10:47", "Teilnahmelink"],
+    ]
+    # Read only: no form fields, no inline to add or delete rows.
+    assert "attendances-TOTAL_FORMS" not in html
+    assert "/admin/registrations/attendance/" not in html
+
+
+def test_change_page_without_attendance_shows_a_dash(organiser_client, room):
+    person = RegistrationFactory(room=room)
+    response = organiser_client.get(f"{CHANGELIST}{person.pk}/change/")
+    html = response.content.decode()
+    assert "koki-attendance" not in html
+    assert re.search(
+        r'<div class="flex-container">\s*<label>Teilnahme:</label>\s*<div class="readonly">-</div>',
+        html,
+    )
 
 
 def test_staff_outside_the_group_see_no_personal_data(client, room):

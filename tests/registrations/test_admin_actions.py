@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.models import Registration
+from registrations.models import Attendance, Registration
 from registrations.occupancy import holds_seat
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import occupancy_rows
@@ -185,14 +185,22 @@ def test_mark_and_unmark_attended_with_count_in_the_occupancy(organiser_client, 
     assert set(Registration.objects.filter(attended_at__isnull=False)) == {a, b}
     assert LogEntry.objects.filter(change_message="Als teilgenommen markiert.").count() == 2
 
-    overview = organiser_client.get(reverse("admin:registrations_registration_occupancy"))
-    assert occupancy_rows(overview.content.decode())["1"]["attended"] == 2
+    occupancy = reverse("admin:registrations_registration_occupancy")
+    room_row = occupancy_rows(organiser_client.get(occupancy).content.decode())["1"]
+    assert (room_row["attended"], room_row["noshows"]) == (2, 0)
     filtered = organiser_client.get(CHANGELIST, {"attended": "yes"})
     assert {r.pk for r in filtered.context["cl"].result_list} == {a.pk, b.pk}
+    assert set(Attendance.objects.values_list("registration", "room", "source")) == {
+        (a.pk, room1.pk, "organisers"),
+        (b.pk, room1.pk, "organisers"),
+    }
 
     run_action(organiser_client, "unmark_attended", [a])
     assert set(Registration.objects.filter(attended_at__isnull=False)) == {b}
     assert LogEntry.objects.filter(change_message="Teilnahme-Markierung entfernt.").count() == 1
+    assert list(Attendance.objects.values_list("registration", flat=True)) == [b.pk]
+    room_row = occupancy_rows(organiser_client.get(occupancy).content.decode())["1"]
+    assert (room_row["attended"], room_row["noshows"]) == (1, 1)
 
 
 def test_deleting_in_the_admin_goes_through_the_service(organiser_client, rooms):

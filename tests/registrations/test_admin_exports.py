@@ -7,10 +7,12 @@ import zoneinfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from registrations.models import Registration
+from registrations.attendance import attendance_mark, attendance_record
+from registrations.models import Attendance, Registration
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import bulk_registrations
 
@@ -19,6 +21,14 @@ pytestmark = [
     pytest.mark.room(number=2, name="Politik & Verwaltung", capacity=2),
 ]
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def header() -> list[str]:
+    """The German column titles (the two attendance columns by their msgids)."""
+    with translation.override("de"):
+        return [*HEADER, gettext("Joined the plenary at"), gettext("Joined rooms")]
+
+
 HEADER = [
     "Nachname",
     "Vorname",
@@ -36,7 +46,8 @@ HEADER = [
 @pytest.fixture
 def people(room):
     """Room 2's people of every status (the confirmed, unconfirmed and waiting ones returned),
-    and one in the event's other room, room 1."""
+    and one in the event's other room, room 1. Jürgen joined the plenary at 10:02 and room 2 at
+    10:47 by his links; the organisers marked him in room 1 at 11:20 (Berlin time)."""
     other = RoomFactory(event=room.event, number=1, name="Bildung & Lernen")
     RegistrationFactory(room=other, last_name="Anderer Raum")
     registered = dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
@@ -47,7 +58,15 @@ def people(room):
         email="jg@example.org",
         organisation="Stadt Köln – Amt für Straßen",
         job_role="Referentin für Digitalisierung",
-        attended_at=timezone.now(),
+    )
+    day = dt.datetime(2027, 3, 16, tzinfo=dt.UTC)
+    attendance_record(registration=jurgen, room=None, now=day.replace(hour=9, minute=2))
+    attendance_record(registration=jurgen, room=room, now=day.replace(hour=9, minute=47))
+    Attendance.objects.create(
+        registration=jurgen,
+        room=other,
+        joined_at=day.replace(hour=10, minute=20),
+        source=Attendance.Source.ORGANISERS,
     )
     zoe = RegistrationFactory(
         room=room,
@@ -90,6 +109,8 @@ PEOPLE = [
         None,
         REGISTERED,
         "ja",
+        dt.datetime(2027, 3, 16, 10, 2),
+        "Raum 2 (10:47), Raum 1 (11:20)",
     ],
     [
         "Äbel",
@@ -102,6 +123,8 @@ PEOPLE = [
         None,
         REGISTERED,
         "nein",
+        None,
+        None,
     ],
     [
         "Özdemir",
@@ -114,6 +137,8 @@ PEOPLE = [
         1,
         REGISTERED,
         "nein",
+        None,
+        None,
     ],
 ]
 
@@ -141,7 +166,7 @@ def test_csv_of_one_room_opens_in_german_excel_with_umlauts(organiser_client, ro
     assert "Größer".encode() in body  # UTF-8, not Latin-1
     text = body.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows == [HEADER, *([csv_cell(value) for value in row] for row in PEOPLE)]
+    assert rows == [header(), *([csv_cell(value) for value in row] for row in PEOPLE)]
     assert text.endswith("\r\n")
 
 
@@ -154,10 +179,32 @@ def test_xlsx_of_one_room_reads_back_with_openpyxl(organiser_client, room, peopl
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.title == "Raum 2 Politik & Verwaltung"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows == [HEADER, *PEOPLE]
+    assert rows == [header(), *PEOPLE]
     # A formula typed into the form stays text; no cell is a formula.
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert sheet.freeze_panes == "A2"
+
+
+def csv_rows(client, url) -> list[list[str]]:
+    response = client.get(url)
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_export_shows_the_organisers_mark_and_its_removal(organiser_client, room, people):
+    jurgen, zoe, _waiting = people
+    Registration.objects.filter(pk=zoe.pk).update(status=Registration.Status.CONFIRMED)
+    marked_at = dt.datetime(2027, 3, 16, 13, 5, tzinfo=dt.UTC)  # 14:05 in Berlin
+    attendance_mark(registrations=Registration.objects.filter(pk=zoe.pk), now=marked_at)
+    attendance_mark(registrations=Registration.objects.filter(pk=jurgen.pk), attended=False)
+
+    rows = csv_rows(organiser_client, export_url(room, "csv"))
+
+    attendance = {row[0]: row[-3:] for row in rows[1:]}
+    assert attendance == {
+        "Größer": ["nein", "", ""],
+        "Äbel": ["ja", "", "Raum 2 (14:05)"],
+        "Özdemir": ["nein", "", ""],
+    }
 
 
 def test_export_of_the_whole_event_orders_by_room(organiser_client, room, people):
@@ -182,9 +229,16 @@ def test_export_rejects_a_room_of_another_event_and_unknown_formats(organiser_cl
 @pytest.mark.parametrize("count", [1, 300])
 def test_export_query_count_is_constant(organiser_client, django_assert_num_queries, fmt, count):
     room = RoomFactory(capacity=400)
-    bulk_registrations(room, count)
-    # session, user, Organisers group, user and group permissions, event, room, the list.
-    with django_assert_num_queries(8):
+    people = bulk_registrations(room, count)
+    joined = timezone.now()
+    Attendance.objects.bulk_create(
+        Attendance(registration=person, room=place, joined_at=joined, source="link")
+        for person in people
+        for place in (None, room)
+    )
+    # session, user, Organisers group, user and group permissions, event, room, the list, their
+    # attendance.
+    with django_assert_num_queries(9):
         response = organiser_client.get(export_url(room, fmt))
     assert response.status_code == 200
     if fmt == "csv":

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations import mailings
-from registrations.models import Mailing, MailingRecipient
+from registrations.attendance import attendance_record
+from registrations.models import Mailing, MailingRecipient, Registration
 from tests.factories import RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import (
     bulk_registrations,
@@ -209,3 +210,96 @@ def test_sent_mailing_page_query_count_is_constant(
     with django_assert_num_queries(10):
         response = organiser_client.get(url)
     assert response.content.decode().count("@example.org") >= count
+
+
+# -- follow-ups after the event: to those who attended, or to those who did not -----------------
+
+FOLLOW_UP = (
+    "Vielen Dank für Ihre Teilnahme!\n\n"
+    "Folien: https://cloud.example.org/s/koki?dl=1&lang=de\n"
+    "Aufzeichnung: https://video.example.org/v/koki-abschluss#t=90\n"
+    "Feedback: https://forms.example.org/koki?id=7&quelle=<mail>\n"
+)
+
+
+@pytest.fixture
+def after_the_event(room, people):
+    """Anna (this room) and the other room's attendee came, Ben did not. The waiting, pending
+    and cancelled people and an anonymised registration carry an attendance time too: only
+    confirmed people who are still there count."""
+    for key in ["anna", "other_room"]:
+        attendance_record(registration=people[key], room=None)
+    now = timezone.now()
+    Registration.objects.filter(
+        pk__in=[people[key].pk for key in ["waiting", "pending", "cancelled"]]
+    ).update(attended_at=now)
+    RegistrationFactory(room=room, attended_at=now, anonymised_at=now, email="x@example.org")
+    return people
+
+
+@pytest.mark.parametrize(
+    ("audience", "in_room", "expected"),
+    [
+        ("attended", False, ["anna", "other_room"]),
+        ("attended", True, ["anna"]),
+        ("no_show", False, ["ben"]),
+        ("no_show", True, ["ben"]),
+    ],
+)
+def test_follow_up_audiences(room, after_the_event, audience, in_room, expected):
+    mailing = Mailing.objects.create(
+        event=room.event,
+        room=room if in_room else None,
+        audience=audience,
+        subject="s",
+        body="b",
+    )
+
+    found = list(mailings.mailing_audience(mailing=mailing))
+
+    assert found == [after_the_event[key] for key in expected]  # by pk: as created
+
+
+def test_admin_offers_the_follow_up_audiences(organiser_client):
+    response = organiser_client.get(ADD)
+
+    field = response.context["adminform"].form.fields["audience"]
+    assert list(field.choices) == [
+        ("confirmed", "bestätigte Teilnehmende"),
+        ("holding_seat", "bestätigte und noch nicht bestätigte Teilnehmende"),
+        ("waiting", "Personen auf der Warteliste"),
+        ("attended", "Personen, die teilgenommen haben"),
+        ("no_show", "bestätigte Teilnehmende, die nicht teilgenommen haben"),
+    ]
+    page = response.content.decode()
+    assert '<option value="attended">Personen, die teilgenommen haben</option>' in page
+    assert (
+        '<option value="no_show">bestätigte Teilnehmende, die nicht teilgenommen haben</option>'
+    ) in page
+
+
+def test_follow_up_with_links_to_those_who_attended(organiser_client, room, after_the_event):
+    response = organiser_client.post(
+        ADD,
+        {
+            "event": room.event_id,
+            "room": "",
+            "audience": "attended",
+            "subject": "Folien, Aufzeichnung und Ihr Feedback",
+            "body": FOLLOW_UP,
+        },
+    )
+    mailing = Mailing.objects.get()
+    change_url = reverse("admin:registrations_mailing_change", args=[mailing.pk])
+    assert response["Location"] == change_url
+    page = organiser_client.get(change_url).content.decode()
+    assert "2 Personen würden diese Nachricht jetzt erhalten." in page
+    assert "https://forms.example.org/koki?id=7&amp;quelle=&lt;mail&gt;" in page  # the preview
+
+    organiser_client.post(reverse("admin:registrations_mailing_send", args=[mailing.pk]))
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["anna@example.org", "o@example.org"]
+    for message in mail.outbox:
+        assert message.subject == "Folien, Aufzeichnung und Ihr Feedback"
+        # The links arrive as they were written: plain text, nothing escaped or shortened.
+        assert message.body.startswith(FOLLOW_UP + "\n-- \n")

@@ -8,7 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.models import Registration
+from registrations.attendance import attendance_mark, attendance_record
+from registrations.models import Attendance, Registration
 from tests.factories import RegistrationFactory, RoomFactory, future_day
 from tests.registrations.admin_helpers import (
     bulk_registrations,
@@ -21,8 +22,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.demo_event(day=future_day(60))]
 
 
 def fill_demo_rooms(event):
-    """Room n: n confirmed (n-1 of them attended in room 8), n pending, 8-n waiting,
-    plus one expired hold and one cancellation that must not count."""
+    """Room n: n confirmed, n pending, 8-n waiting, plus one expired hold and one cancellation
+    that must not count. Attendance: three joined room 8 by their link (one of them the plenary
+    too), one of room 7 joined only the plenary, one of room 5 was marked by the organisers and
+    a cancelled one of room 5 had joined before cancelling."""
     now = timezone.now()
     expected = {}
     for room in event.rooms.order_by("number"):
@@ -46,20 +49,39 @@ def fill_demo_rooms(event):
             "waiting": 8 - n,
             "free": 40 - 2 * n,
             "attended": 0,
+            "noshows": n,
         }
-    room8 = event.rooms.get(number=8)
-    Registration.objects.filter(
+    room5, room8 = (event.rooms.get(number=n) for n in (5, 8))
+    for person in Registration.objects.filter(
         room=room8, status="confirmed", last_name__in=[f"Nachname{800 + i}" for i in range(3)]
-    ).update(attended_at=now)
-    expected["8"]["attended"] = 3
+    ):
+        attendance_record(registration=person, room=room8, now=now)
+    attendance_record(
+        registration=Registration.objects.get(last_name="Nachname800"), room=None, now=now
+    )
+    attendance_record(
+        registration=Registration.objects.get(last_name="Nachname700"), room=None, now=now
+    )
+    attendance_mark(registrations=Registration.objects.filter(last_name="Nachname500"), now=now)
+    Attendance.objects.create(
+        registration=Registration.objects.get(last_name="Nachname560"),  # cancelled
+        room=room5,
+        joined_at=now,
+        source=Attendance.Source.JOIN_LINK,
+    )
+    expected["8"].update(attended=3, noshows=5)
+    expected["7"].update(noshows=6)
+    expected["5"].update(attended=1, noshows=4)
     expected["total"] = {
         "capacity": 320,
         "confirmed": 36,
         "pending": 36,
         "waiting": 28,
         "free": 320 - 72,
-        "attended": 3,
+        "attended": 4,
+        "noshows": 31,
     }
+    expected["plenary"] = {"attended": 2}
     return expected
 
 

@@ -312,3 +312,22 @@ def test_switching_through_the_personal_page(client, clock, attendee):
         "https://konferenz.example.org/koki-raum-6"
     )
     assert Registration.objects.get(pk=attendee.pk).room == new
+
+
+def test_someone_seen_in_the_plenary_can_still_be_marked_in_their_room(client, clock, attendee):
+    from registrations.attendance import attendance_mark
+
+    clock("09:50")
+    client.get(join_url(attendee, "plenary"))
+    clock("11:30")
+    changed = attendance_mark(registrations=Registration.objects.filter(pk=attendee.pk))
+    assert changed == [attendee]
+    rows = Attendance.objects.order_by("joined_at").values_list("room__number", "source")
+    assert list(rows) == [(None, "link"), (3, "organisers")]
+    attendee.refresh_from_db()
+    assert attendee.attended_at == at("09:50")  # the first attendance stays the first
+    # Taking the mark back removes what the link recorded too.
+    attendance_mark(registrations=Registration.objects.filter(pk=attendee.pk), attended=False)
+    assert Attendance.objects.count() == 0
+    attendee.refresh_from_db()
+    assert attendee.attended_at is None
