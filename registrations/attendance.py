@@ -54,9 +54,7 @@ def attendance_mark(
     # A fresh queryset: the caller's may carry annotations or DISTINCT, which FOR UPDATE refuses.
     selected = Registration.objects.filter(pk__in=list(registrations.values_list("pk", flat=True)))
     if attended:  # confirmed, and not yet recorded in their own room (the plenary may be)
-        in_own_room = Attendance.objects.filter(
-            registration=OuterRef("pk"), room=OuterRef("room")
-        )
+        in_own_room = Attendance.objects.filter(registration=OuterRef("pk"), room=OuterRef("room"))
         candidates = selected.filter(status=Registration.Status.CONFIRMED).exclude(
             Exists(in_own_room)
         )
