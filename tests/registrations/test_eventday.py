@@ -130,7 +130,9 @@ def test_after_the_event_the_link_says_it_is_over(client, clock, attendee):
     clock("12:45")
     response = client.get(join_url(attendee, "plenary"))
     assert response.status_code == 200
-    assert "Die Veranstaltung ist vorbei." in response.content.decode()
+    html = response.content.decode()
+    assert "<strong>Die Veranstaltung ist vorbei.</strong> Vielen Dank für Ihr Interesse." in html
+    assert "certificate.pdf" not in html  # not attended: no certificate
     assert Attendance.objects.count() == 0
 
 
@@ -331,3 +333,14 @@ def test_someone_seen_in_the_plenary_can_still_be_marked_in_their_room(client, c
     assert Attendance.objects.count() == 0
     attendee.refresh_from_db()
     assert attendee.attended_at is None
+
+
+def test_after_the_event_the_link_offers_the_certificate_to_those_who_came(client, clock, attendee):
+    clock("10:00")
+    client.get(join_url(attendee, "plenary"))
+    clock("13:00")
+    html = client.get(join_url(attendee, "plenary")).content.decode()
+    assert "Die Veranstaltung ist vorbei." in html
+    assert "Vielen Dank für Ihre Teilnahme." in html
+    assert f'href="/r/{attendee.token}/certificate.pdf"' in html
+    assert client.get(f"/r/{attendee.token}/certificate.pdf")["Content-Type"] == ("application/pdf")
