@@ -1,9 +1,15 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext
 
 from koki.views import DATABASE_ERRORS, service_unavailable
 
@@ -80,3 +86,39 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable (%s)", type(exception).__name__)
             return service_unavailable(request)
         return None
+
+
+class AdminSelectionMiddleware:
+    """An admin action posted with a selection that is no primary key of the model
+    (`_selected_action=abc`, `1%00`, a number past the column's range) goes back to the list with
+    a message, for every model admin (Django's own filters on the values as they come and fails
+    with a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        model_admin = getattr(view_func, "model_admin", None)  # set by ModelAdmin.get_urls
+        if model_admin is None or request.method != "POST" or not request.user.is_staff:
+            return None
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        if all(_is_key(model_admin.model._meta.pk, value) for value in selected):
+            return None
+        messages.error(request, gettext("The selection is not valid. Please select again."))
+        return redirect(request.get_full_path())
+
+
+def _is_key(field, value: str) -> bool:
+    """Whether `value` can be a primary key of `field`'s model (type and the column's range)."""
+    try:
+        key = field.to_python(value)
+        field.run_validators(key)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    if isinstance(key, int):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (low if low is not None else -(2**63)) <= key <= (high or 2**63 - 1)
+    return "\x00" not in str(key)

@@ -258,6 +258,7 @@ KOKI_PURGE_AFTER_DAYS = int(os.environ.get("KOKI_PURGE_AFTER_DAYS", "30"))
 
 # --- Security, privacy and resilience -----------------------------------------------------------
 MIDDLEWARE += [
+    "koki.middleware.AdminSelectionMiddleware",
     "koki.middleware.PermissionsPolicyMiddleware",
     "koki.middleware.SecretLinkMiddleware",
     "koki.middleware.DatabaseUnavailableMiddleware",
