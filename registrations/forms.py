@@ -230,10 +230,14 @@ class ChangeRoomForm(forms.Form):
         self.fields["room"].seats = {room.pk: room.seats for room in rooms}
         event = registration.event
         if event.registration_state() != "open" and joining.is_live(event):
-            # During the event: a free seat or nothing, no waiting list.
+            # During the event: a free seat or nothing, no waiting list; full rooms are not
+            # offered (the choice is decided again under the lock).
             del self.fields["join_waitlist"]
+            offered = [r.pk for r in rooms if not r.seats.is_full or r.pk == registration.room_id]
+            self.fields["room"].queryset = self.fields["room"].queryset.filter(pk__in=offered)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's form tag carries the token
 
     def save(self) -> Registration:
         return services.registration_change_room(

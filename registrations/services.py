@@ -184,8 +184,8 @@ def _promote_locked(room: Room, now: dt.datetime) -> RoomSeats:
     """
     seats = occupancy.room_seats(room, now=now)
     room.promoted = []
-    if not seats.free or not seats.waiting:
-        return seats
+    if not seats.free or not seats.waiting or now >= room.event.ends_at:
+        return seats  # nothing to give, nobody waiting, or too late to come
     waiting = Registration.objects.filter(room=room, status=Status.WAITING)
     for registration in waiting.order_by("waiting_since", "pk")[: seats.free]:
         registration.room = room
@@ -420,8 +420,12 @@ def registration_change_room(
 
 def registration_cancel(*, registration: Registration, now=None) -> Registration:
     """Cancel: the seat or waiting-list place is freed and the next person waiting moves up.
-    Cancelling twice changes nothing."""
+    Cancelling twice changes nothing; after the event's end there is nothing to cancel (and
+    the attendance, with its certificate, stays)."""
     now = _now(now)
+
+    if registration.event.registration_state(now) == "over":
+        raise RegistrationError(_("This event is over."), code="closed")
 
     def cancel(fresh: Registration, rooms: dict[int, Room]) -> None:
         if fresh.status == Status.CANCELLED:

@@ -38,40 +38,30 @@
     });
   }
 
-  // A join link's waiting page: count down to the opening time (the page states the time and
-  // a rounded countdown without this), then load the page again, which now leads to the meeting.
-  function countDown() {
-    var element = document.querySelector("[data-countdown-to]");
+  // A join link's waiting page states the opening time. When that time comes while the page is
+  // open, say so once (a status message) and turn "Check again" into "Join now": no ticking
+  // text, and no reload that would take someone into the meeting without a click.
+  function announceOpening() {
+    var element = document.querySelector("[data-opens-at]");
     if (!element) {
       return;
     }
-    var target = Date.parse(element.getAttribute("data-countdown-to"));
-    var timer;
-    function two(number) {
-      return (number < 10 ? "0" : "") + number;
+    var left = Date.parse(element.getAttribute("data-opens-at")) - Date.now();
+    if (left <= 0 || left > 24 * 3600 * 1000) {
+      return;
     }
-    function tick() {
-      var left = Math.ceil((target - Date.now()) / 1000);
-      if (left <= 0) {
-        window.clearInterval(timer);
-        element.textContent = element.getAttribute("data-countdown-done");
-        window.location.reload();
-        return;
+    window.setTimeout(function () {
+      element.textContent = element.getAttribute("data-open-text");
+      var button = document.querySelector("[data-join-button]");
+      if (button) {
+        button.textContent = button.getAttribute("data-join-button");
       }
-      var hours = Math.floor(left / 3600);
-      var rest = left % 3600;
-      element.textContent = element.getAttribute("data-countdown-label") + " " + hours + ":" +
-        two(Math.floor(rest / 60)) + ":" + two(rest % 60);
-    }
-    if (target - Date.now() < 24 * 3600 * 1000) {
-      tick();
-      timer = window.setInterval(tick, 1000);
-    }
+    }, left);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     linkErrorsToFields();
-    countDown();
+    announceOpening();
   });
 })();

@@ -88,7 +88,7 @@ def test_before_the_release_the_link_shows_a_waiting_page(client, clock, attende
     assert response.status_code == 200
     assert "Dieser Link öffnet am 16. März 2027 um 09:45 Uhr." in html
     assert "Öffnet in 15 Minuten." in html
-    assert 'data-countdown-to="2027-03-16T09:45:00+01:00"' in html
+    assert 'data-opens-at="2027-03-16T09:45:00+01:00"' in html
     assert f'href="/r/{attendee.token}/calendar.ics"' in html  # add to calendar
     assert PLATFORM not in html
     assert "no-store" in response["Cache-Control"]
@@ -344,3 +344,43 @@ def test_after_the_event_the_link_offers_the_certificate_to_those_who_came(clien
     assert "Vielen Dank für Ihre Teilnahme." in html
     assert f'href="/r/{attendee.token}/certificate.pdf"' in html
     assert client.get(f"/r/{attendee.token}/certificate.pdf")["Content-Type"] == ("application/pdf")
+
+
+def test_after_the_event_nothing_is_cancelled_and_nobody_moves_up(client, clock, attendee):
+    waiting = RegistrationFactory(room=attendee.room, status="waiting", waiting_since=at("08:00"))
+    Room.objects.filter(pk=attendee.room_id).update(capacity=1)
+    clock("10:00")
+    client.get(join_url(attendee, "plenary"))
+    clock("12:50")
+    mail.outbox.clear()
+    page = client.get(attendee.get_absolute_url()).content.decode()
+    assert f"/r/{attendee.token}/cancel/" not in page
+    assert "Bestätigt.</strong>" in page
+    cancel_page = client.get(f"/r/{attendee.token}/cancel/").content.decode()
+    assert "Die Veranstaltung ist vorbei: Es gibt nichts mehr zu stornieren." in cancel_page
+    assert "Ja, Anmeldung stornieren" not in cancel_page
+    response = client.post(f"/r/{attendee.token}/cancel/", follow=True)
+    assert "Diese Veranstaltung ist vorbei." in response.content.decode()
+    attendee.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (attendee.status, waiting.status, mail.outbox) == ("confirmed", "waiting", [])
+    assert client.get(f"/r/{attendee.token}/certificate.pdf").status_code == 200
+    # Deleting (DSGVO) still works, and moves nobody up either.
+    client.post(f"/r/{attendee.token}/delete/")
+    waiting.refresh_from_db()
+    assert (Registration.objects.filter(pk=attendee.pk).exists(), waiting.status) == (
+        False,
+        "waiting",
+    )
+    assert mail.outbox == []
+
+
+def test_switching_live_offers_only_rooms_with_a_free_seat(client, clock, attendee):
+    full = attendee.event.rooms.get(number=4)
+    Room.objects.filter(pk=full.pk).update(capacity=1)
+    RegistrationFactory(room=full)
+    clock("11:10")
+    html = client.get(attendee.get_absolute_url()).content.decode()
+    assert f'value="{full.pk}"' not in html
+    assert f'value="{attendee.room_id}"' in html  # the own room stays chosen
+    assert html.count('name="csrfmiddlewaretoken"') == 1
