@@ -28,6 +28,8 @@ install-dev: $(VENV)/.installed-dev
 
 # The database task backend and its worker, as in production: reminders wait for their time.
 run: export DJANGO_TASKS_BACKEND ?= database
+# Links in mails and calendars point to where this server listens.
+run: export KOKI_SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py load_koki_demo
@@ -56,9 +58,11 @@ messages: install-dev
 	$(BIN)/python locale/make_english.py
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# bench/run.py (pages, registration rush, mail queue), then bench/join.py (the join-link rush),
+# each on a stack of its own; fails when either of them does, after both have run.
 bench: install-dev
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)."; exit 1; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/join.py && exit $$status
 
 screenshots: install-dev
 	$(BIN)/python docs/screenshots.py

@@ -68,14 +68,14 @@ TICKS = os.sysconf("SC_CLK_TCK")
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
-def environment(tmp: Path) -> dict[str, str]:
+def environment(tmp: Path, database: str, redis_url: str, base_url: str) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "koki.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # throwaway, new on every run
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": redis_url,
         "DJANGO_TASKS_BACKEND": "database",
         # The db_worker "sends" to Django's in-memory backend: nothing leaves the machine.
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -84,7 +84,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
         "DJANGO_LOG_LEVEL": "WARNING",
-        "KOKI_SITE_URL": BASE_URL,
+        "KOKI_SITE_URL": base_url,
         "KOKI_BENCH_HELLO": "1",
         **{f"KOKI_RATELIMIT_{name}": "off" for name in RATE_LIMITS},
     }
@@ -96,19 +96,44 @@ def log(message: str) -> None:
 
 
 # --- the stack ---------------------------------------------------------------------------------
-def reset_database(*, create: bool) -> str:
+def reset_database(*, create: bool, database: str = DATABASE, redis_url: str = REDIS_URL) -> str:
     """Drops the bench database (and creates it afresh), empties the bench's Redis db."""
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
-        pg.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        pg.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         if create:
-            pg.execute(f"CREATE DATABASE {DATABASE}")
+            pg.execute(f"CREATE DATABASE {database}")
         version = pg.execute("SHOW server_version").fetchone()[0]
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     return version
 
 
-def prepare() -> None:
-    """The deployment steps, in this process: migrate, collectstatic; then the demo event."""
+@contextlib.contextmanager
+def stack(*, database: str = DATABASE, redis_url: str = REDIS_URL, base_url: str = BASE_URL):
+    """This process set up as the bench's (the shell's DJANGO_* and KOKI_* dropped), a fresh
+    database and an empty Redis db, django.setup(); yields a temporary folder and PostgreSQL's
+    version. On leaving, also after an error, Ctrl+C or SIGTERM: the database is dropped, the
+    Redis db emptied, the folder removed."""
+    for key in [key for key in os.environ if key.startswith(("DJANGO_", "KOKI_"))]:
+        del os.environ[key]
+    tmp = Path(tempfile.mkdtemp(prefix="koki-bench-"))
+    os.environ.update(environment(tmp, database, redis_url, base_url))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the cleanup below runs then too
+    try:
+        log(f"fresh database {database}, Redis {redis_url}; migrate, collectstatic, demo event")
+        postgres = reset_database(create=True, database=database, redis_url=redis_url)
+        django.setup()
+        yield tmp, postgres
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        reset_database(create=False, database=database, redis_url=redis_url)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def prepare(capacity: int = CAPACITY, waiting_list: int = WAITING_LIST) -> None:
+    """The deployment steps, in this process: migrate, collectstatic; then the demo event, its
+    rooms with `capacity` seats and `waiting_list` waiting-list places each."""
     import audit
     from django.conf import settings
     from django.core.management import call_command
@@ -121,15 +146,15 @@ def prepare() -> None:
     with override_settings(STORAGES={**settings.STORAGES, "staticfiles": manifest}):
         call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_koki_demo", stdout=io.StringIO())
-    audit.set_capacities(SLUG, CAPACITY, WAITING_LIST)
+    audit.set_capacities(SLUG, capacity, waiting_list)
 
 
 @contextlib.contextmanager
-def serve(error_log: Path):
+def serve(error_log: Path, base_url: str = BASE_URL):
     """The one server: gunicorn as deployed (no access log: it would record the personal
     links), in its own process group, stopped on leaving the block."""
     command = [str(Path(sys.executable).with_name("gunicorn")), "koki.wsgi"]
-    command += ["--bind", BASE_URL.removeprefix("http://"), "--workers", str(WORKERS)]
+    command += ["--bind", base_url.removeprefix("http://"), "--workers", str(WORKERS)]
     command += ["--error-logfile", str(error_log), "--capture-output", "--no-control-socket"]
     log(f"start: gunicorn {' '.join(command[1:])}")
     server = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -138,7 +163,7 @@ def serve(error_log: Path):
             if server.poll() is not None:
                 raise SystemExit(f"bench: gunicorn exited:\n{error_log.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(BASE_URL + "/bench/hello/", timeout=2):
+                with urllib.request.urlopen(base_url + "/bench/hello/", timeout=2):
                     break
             except urllib.error.HTTPError:
                 raise
@@ -156,7 +181,7 @@ def serve(error_log: Path):
             server.wait()
 
 
-def cpu_seconds(server: subprocess.Popen) -> dict[tuple[str, str], float]:
+def cpu_seconds(server: subprocess.Popen, database: str = DATABASE) -> dict[tuple[str, str], float]:
     """CPU seconds so far of each gunicorn worker ("app") and each PostgreSQL backend of the
     bench database ("db"): the server side's cost, which other load on the machine disturbs far
     less than requests per second."""
@@ -165,7 +190,7 @@ def cpu_seconds(server: subprocess.Popen) -> dict[tuple[str, str], float]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [DATABASE],
+            [database],
         )
         backends = [str(pid) for (pid,) in cursor.fetchall()]
     workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
@@ -303,9 +328,7 @@ def measure_rush(server, error_log: Path, rows: list, problems: list) -> set[str
     )  # fmt: skip
     outcomes = ", ".join(f"{n} × {what}" for what, n in result.outcomes.most_common())
     rows.append(row("rush: no place, or the form sent back", outcomes or "none"))
-    # The last line of each traceback, and gunicorn's own errors (a worker timeout, a crash).
-    pattern = r"^\S+(?:Error|Exception): .*|^.*\[(?:ERROR|CRITICAL)\].*"
-    logged = Counter(re.findall(pattern, error_log.read_text(), re.M))
+    logged = logged_errors(error_log)
     rows.append(
         row("errors: rush requests, server log", f"{len(result.errors)} failed requests, "
             f"{logged.total()} errors logged", target="0", met=not (result.errors or logged))
@@ -313,6 +336,12 @@ def measure_rush(server, error_log: Path, rows: list, problems: list) -> set[str
     problems += [f"rush: {error}" for error in result.errors[:5]]
     problems += [f"server log: {n} × {line[:300]}" for line, n in logged.items()]
     return result.accepted
+
+
+def logged_errors(error_log: Path) -> Counter:
+    """The last line of each traceback, and gunicorn's own errors (a worker timeout, a crash)."""
+    pattern = r"^\S+(?:Error|Exception): .*|^.*\[(?:ERROR|CRITICAL)\].*"
+    return Counter(re.findall(pattern, error_log.read_text(), re.M))
 
 
 def audit_rows(accepted: set[str], rows: list, problems: list) -> None:
@@ -385,37 +414,30 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
         print("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
 
 
+def machine_lines(load_before: str, postgres: str) -> list[str]:
+    """The header's lines on the machine and the stack."""
+    return [
+        f"- machine: {os.cpu_count()} cores; load average before the run {load_before}, after "
+        "it " + " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        f"- stack: Python {platform.python_version()}, Django {django.get_version()}, gunicorn "
+        f"{gunicorn.__version__} ({WORKERS} workers, gunicorn.conf.py), PostgreSQL {postgres}, "
+        "Redis; DEBUG off; load generators on the same machine",
+    ]
+
+
 def main() -> int:
     started, load = time.monotonic(), " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    for key in [key for key in os.environ if key.startswith(("DJANGO_", "KOKI_"))]:
-        del os.environ[key]
-    tmp = Path(tempfile.mkdtemp(prefix="koki-bench-"))
-    os.environ.update(environment(tmp))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the cleanup below runs then too
     rows, problems = [], []
-    try:
-        log(f"fresh database {DATABASE}, Redis {REDIS_URL}; migrate, collectstatic, demo event")
-        postgres = reset_database(create=True)
-        django.setup()
+    with stack() as (tmp, postgres):
         prepare()
         with serve(tmp / "gunicorn.log") as server:
             measure_pages(server, rows, problems)
             accepted = measure_rush(server, tmp / "gunicorn.log", rows, problems)
         audit_rows(accepted, rows, problems)
         measure_mail_queue(rows, problems)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        reset_database(create=False)
-        shutil.rmtree(tmp, ignore_errors=True)
     header = [
         f"koki bench (`make bench`, {time.monotonic() - started:.0f} s)",
-        f"- machine: {os.cpu_count()} cores; load average before the run {load}, after it "
-        + " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-        f"- stack: Python {platform.python_version()}, Django {django.get_version()}, gunicorn "
-        f"{gunicorn.__version__} ({WORKERS} workers, gunicorn.conf.py), PostgreSQL {postgres}, "
-        "Redis; DEBUG off; load generators on the same machine",
+        *machine_lines(load, postgres),
         f"- pages: wrk, 1 thread, {WRK_CONNECTIONS} connections, {SLICES} one-second slices "
         f"each, alternating with hello world; rush: {ATTENDEES} attendees, {CONCURRENCY} at a "
         "time; "

@@ -216,8 +216,13 @@ class PublicEvent:
 
     def key(self, *parts) -> str:
         """A cache key in the event's namespace, naming `parts` (hashed)."""
-        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-        return f"koki:e{self.event.pk}:{self.generation.value}:{release()}:{digest}"
+        return event_key(self.event.pk, self.generation, *parts)
+
+
+def event_key(event_id: int, current: Generation, *parts) -> str:
+    """A cache key for content of the event as it is in generation `current`, naming `parts`."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"koki:e{event_id}:{current.value}:{release()}:{digest}"
 
 
 def _entry_key(event_id: int, name: str) -> str:

@@ -20,7 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from events import cache
 from events.models import AgendaItem, Event, Room
+from koki.prepared import PreparedQuery
 from registrations.models import Registration
 
 PLENARY = "plenary"
@@ -122,3 +124,83 @@ def countdown(seconds: int) -> str:
             ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
         )
     return ", ".join(parts[:2])
+
+
+# --- The 09:59 rush: a click on an open link, in one query --------------------------------------
+#
+# At the start every attendee clicks at once (`make bench`: bench/join.py). A click that leads
+# to the meeting reads one row (composed once: koki/prepared.py) and the event's timetable,
+# which is the same for everyone and cached with the event's generation (events/cache.py);
+# every other click (waiting, refused, another room, over) takes the view's full path.
+
+_link_row = PreparedQuery(
+    lambda token: (
+        Registration.objects.filter(token=token)
+        .order_by()
+        .values_list("pk", "status", "room_id", "attended_at", "event_id", "room__number")
+    ),
+    token="\x01koki-sample-token",  # noqa: S106 (a stand-in, never a real token)
+)
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    """A click that leads to the meeting now: where to, and what to record."""
+
+    registration_id: int
+    room_id: int | None  # None: the plenary
+    platform_url: str
+    attended: bool  # attended somewhere before (only the first attendance sets attended_at)
+
+
+def _timetable(event_id: int) -> tuple:
+    """What decides where the event's links lead, as one immutable value: (ends at, minutes
+    the links open early, the plenary's address, {room id: (number, address)} as a tuple,
+    {place: first start} as a tuple), times as Unix seconds."""
+    current = cache.generation(event_id)  # the generation first, then the data it keys
+
+    def read() -> tuple:
+        event = Event.objects.get(pk=event_id)
+        rooms = tuple(event.rooms.order_by().values_list("pk", "number", "join_url"))
+        starts = place_starts(event)
+        return (
+            int(event.ends_at.timestamp()),
+            event.join_opens_minutes,
+            event.plenary_join_url,
+            tuple((pk, (number, url)) for pk, number, url in rooms),
+            tuple((key, int(start.timestamp())) for key, start in starts.items()),
+        )
+
+    return cache.cached(cache.event_key(event_id, current, "join-timetable"), read)
+
+
+def open_link(*, token: str, place: str, now: dt.datetime) -> OpenLink | None:
+    """Where a click on a confirmed attendee's own link leads right now, if it leads to the
+    meeting; None for every other click (the view then shows why)."""
+    rows = _link_row(token=token)
+    if not rows:
+        return None
+    pk, status, room_id, attended_at, event_id, room_number = rows[0]
+    if status != Registration.Status.CONFIRMED:
+        return None
+    if place == PLENARY:
+        room_id = None
+    elif place != str(room_number):
+        return None
+    ends_at, opens_minutes, plenary_url, rooms, starts = _timetable(event_id)
+    starts = dict(starts)
+    if room_id is None:
+        first = starts.get(None)
+        url = plenary_url
+    else:
+        candidates = [start for key in (room_id, "all") if (start := starts.get(key))]
+        first = min(candidates) if candidates else None
+        url = dict(rooms)[room_id][1]
+    if first is None:  # no item there: the event's start (not in the timetable): full path
+        return None
+    moment = now.timestamp()
+    if not url or moment < first - 60 * opens_minutes or moment >= ends_at:
+        return None
+    return OpenLink(
+        registration_id=pk, room_id=room_id, platform_url=url, attended=attended_at is not None
+    )

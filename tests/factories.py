@@ -81,3 +81,10 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     consent_at = factory.LazyFunction(timezone.now)
     privacy_notice_version = 1
     email_confirmed_at = factory.LazyFunction(timezone.now)
+
+
+def joined(*, registration, room, now=None) -> None:
+    """The person clicked their join link to `room` (None: the plenary), at `now`."""
+    from registrations.attendance import attendance_record
+
+    attendance_record(registration_id=registration.pk, room_id=room.pk if room else None, now=now)

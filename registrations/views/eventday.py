@@ -29,10 +29,20 @@ def join(request, token: str, place: str):
     """A personal join link: before its time a waiting page, then a redirect to the meeting
     (the first click counts as attendance), after the event a page that says so. Anyone who may
     not enter (not confirmed, another room) learns why and what they can do."""
+    now = timezone.now()
+    link = joining.open_link(token=token, place=place, now=now)
+    if link is not None:  # the rush at the start: one row, the cached timetable, the record
+        if request.method == "GET":  # a HEAD (a link checker) is no visit
+            attendance_record(
+                registration_id=link.registration_id,
+                room_id=link.room_id,
+                attended=link.attended,
+                now=now,
+            )
+        return HttpResponseRedirect(link.platform_url)
     registration = selectors.registration_get_by_token(token=token)
     room = _room(registration, place)
     event = registration.event
-    now = timezone.now()
     context = {"registration": registration, "event": event, "room": room, "now": now}
     if registration.status != Registration.Status.CONFIRMED:
         context["waiting_position"] = selectors.waiting_position(registration=registration)
@@ -49,6 +59,11 @@ def join(request, token: str, place: str):
         seconds = int((where.opens_at - now).total_seconds())
         context.update(place=where, countdown=joining.countdown(seconds))
         return render(request, "registrations/join.html", {**context, "state": state})
-    if request.method == "GET":  # a HEAD (a link checker) is no visit
-        attendance_record(registration=registration, room=room, now=now)
+    if request.method == "GET":
+        attendance_record(
+            registration_id=registration.pk,
+            room_id=room.pk if room else None,
+            attended=registration.attended_at is not None,
+            now=now,
+        )
     return HttpResponseRedirect(where.platform_url)

@@ -5,10 +5,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.attendance import attendance_mark, attendance_record
+from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
 from registrations.roster import event_occupancy
-from tests.factories import RegistrationFactory, RoomFactory
+from tests.factories import RegistrationFactory, RoomFactory, joined
 from tests.registrations.admin_helpers import bulk_registrations, occupancy_rows
 
 pytestmark = [
@@ -36,10 +36,10 @@ def test_occupancy_counts_attendance_by_place_from_links_and_marks(rooms):
     plenary_only = RegistrationFactory(room=room2)
     RegistrationFactory(room=room2)  # stayed away
     RegistrationFactory(room=room2, status="waiting", waiting_since=timezone.now())
-    attendance_record(registration=by_link, room=room1)
-    attendance_record(registration=by_link, room=None)
+    joined(registration=by_link, room=room1)
+    joined(registration=by_link, room=None)
     attendance_mark(registrations=Registration.objects.filter(pk=marked.pk))
-    attendance_record(registration=plenary_only, room=None)
+    joined(registration=plenary_only, room=None)
 
     rooms_figures, totals = figures(event_occupancy(event=room1.event))
 
@@ -51,7 +51,7 @@ def test_occupancy_counts_attendance_by_place_from_links_and_marks(rooms):
 def test_occupancy_counts_someone_who_moved_on_in_the_room_they_joined(rooms):
     room1, room2 = rooms
     person = RegistrationFactory(room=room1)
-    attendance_record(registration=person, room=room1)
+    joined(registration=person, room=room1)
     Registration.objects.filter(pk=person.pk).update(room=room2)  # moved during the event
 
     rooms_figures, totals = figures(event_occupancy(event=room1.event))
@@ -67,8 +67,8 @@ def test_occupancy_leaves_out_cancelled_registrations_and_other_events(rooms):
     Attendance.objects.create(registration=cancelled, room=room1, joined_at=now, source="link")
     Attendance.objects.create(registration=cancelled, room=None, joined_at=now, source="link")
     elsewhere = RegistrationFactory(room=RoomFactory())
-    attendance_record(registration=elsewhere, room=None, now=now)
-    attendance_record(registration=elsewhere, room=elsewhere.room, now=now)
+    joined(registration=elsewhere, room=None, now=now)
+    joined(registration=elsewhere, room=elsewhere.room, now=now)
 
     rooms_figures, totals = figures(event_occupancy(event=room1.event))
 
@@ -79,8 +79,8 @@ def test_occupancy_leaves_out_cancelled_registrations_and_other_events(rooms):
 def test_unmarking_takes_the_person_back_to_the_no_shows(organiser_client, rooms):
     room1, _room2 = rooms
     person = RegistrationFactory(room=room1)
-    attendance_record(registration=person, room=None)
-    attendance_record(registration=person, room=room1)
+    joined(registration=person, room=None)
+    joined(registration=person, room=room1)
     url = reverse("admin:registrations_registration_occupancy")
     before = occupancy_rows(organiser_client.get(url).content.decode())
     assert (before["1"]["attended"], before["1"]["noshows"], before["plenary"]) == (
@@ -106,8 +106,8 @@ def test_occupancy_page_shows_the_plenary_and_the_no_shows(organiser_client, roo
     room1, room2 = rooms
     people = bulk_registrations(room1, 3)
     bulk_registrations(room2, 2, start=10)
-    attendance_record(registration=people[0], room=room1)
-    attendance_record(registration=people[1], room=None)
+    joined(registration=people[0], room=room1)
+    joined(registration=people[1], room=None)
 
     response = organiser_client.get(reverse("admin:registrations_registration_occupancy"))
 

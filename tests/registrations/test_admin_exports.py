@@ -11,9 +11,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from registrations.attendance import attendance_mark, attendance_record
+from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
-from tests.factories import RegistrationFactory, RoomFactory
+from tests.factories import RegistrationFactory, RoomFactory, joined
 from tests.registrations.admin_helpers import bulk_registrations
 
 pytestmark = [
@@ -60,8 +60,8 @@ def people(room):
         job_role="Referentin für Digitalisierung",
     )
     day = dt.datetime(2027, 3, 16, tzinfo=dt.UTC)
-    attendance_record(registration=jurgen, room=None, now=day.replace(hour=9, minute=2))
-    attendance_record(registration=jurgen, room=room, now=day.replace(hour=9, minute=47))
+    joined(registration=jurgen, room=None, now=day.replace(hour=9, minute=2))
+    joined(registration=jurgen, room=room, now=day.replace(hour=9, minute=47))
     Attendance.objects.create(
         registration=jurgen,
         room=other,

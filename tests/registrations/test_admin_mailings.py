@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations import mailings
-from registrations.attendance import attendance_record
 from registrations.models import Mailing, MailingRecipient, Registration
-from tests.factories import RegistrationFactory, RoomFactory
+from tests.factories import RegistrationFactory, RoomFactory, joined
 from tests.registrations.admin_helpers import (
     bulk_registrations,
     make_staff_outside_group,
@@ -228,7 +227,7 @@ def after_the_event(room, people):
     and cancelled people and an anonymised registration carry an attendance time too: only
     confirmed people who are still there count."""
     for key in ["anna", "other_room"]:
-        attendance_record(registration=people[key], room=None)
+        joined(registration=people[key], room=None)
     now = timezone.now()
     Registration.objects.filter(
         pk__in=[people[key].pk for key in ["waiting", "pending", "cancelled"]]

@@ -8,9 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.attendance import attendance_mark, attendance_record
+from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
-from tests.factories import RegistrationFactory, RoomFactory, future_day
+from tests.factories import RegistrationFactory, RoomFactory, future_day, joined
 from tests.registrations.admin_helpers import (
     bulk_registrations,
     form_data,
@@ -55,13 +55,9 @@ def fill_demo_rooms(event):
     for person in Registration.objects.filter(
         room=room8, status="confirmed", last_name__in=[f"Nachname{800 + i}" for i in range(3)]
     ):
-        attendance_record(registration=person, room=room8, now=now)
-    attendance_record(
-        registration=Registration.objects.get(last_name="Nachname800"), room=None, now=now
-    )
-    attendance_record(
-        registration=Registration.objects.get(last_name="Nachname700"), room=None, now=now
-    )
+        joined(registration=person, room=room8, now=now)
+    joined(registration=Registration.objects.get(last_name="Nachname800"), room=None, now=now)
+    joined(registration=Registration.objects.get(last_name="Nachname700"), room=None, now=now)
     attendance_mark(registrations=Registration.objects.filter(last_name="Nachname500"), now=now)
     Attendance.objects.create(
         registration=Registration.objects.get(last_name="Nachname560"),  # cancelled

@@ -12,9 +12,9 @@ from django.utils.formats import date_format
 
 from registrations.admin.certificates import download_certificates
 from registrations.admin.registrations import RegistrationAdmin
-from registrations.attendance import attendance_mark, attendance_record
+from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
-from tests.factories import BERLIN, EventFactory, RegistrationFactory, RoomFactory
+from tests.factories import BERLIN, EventFactory, RegistrationFactory, RoomFactory, joined
 from tests.registrations.admin_helpers import bulk_registrations
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def erika(demo_rooms):
         organisation="Freie Hansestadt Bremen",
     )
     for room in [None, demo_rooms[3], demo_rooms[1]]:
-        attendance_record(registration=registration, room=room)
+        joined(registration=registration, room=room)
     return registration
 
 
@@ -159,7 +159,7 @@ def test_certificate_of_an_event_on_site_over_two_days(client, tmp_path):
     registration = RegistrationFactory(
         room=RoomFactory(event=event), first_name="Ada", last_name="Lovelace"
     )
-    attendance_record(registration=registration, room=None)
+    joined(registration=registration, room=None)
 
     content = client.get(f"/r/{registration.token}/certificate.pdf").content
 
@@ -179,7 +179,7 @@ def test_markup_in_names_is_printed_as_text(client, room, tmp_path):
         last_name="<b>Fett</b>",
         organisation="Amt für <Digitales> & Co",
     )
-    attendance_record(registration=registration, room=room)
+    joined(registration=registration, room=room)
 
     content = client.get(f"/r/{registration.token}/certificate.pdf").content
 
@@ -192,7 +192,7 @@ def test_certificate_link_on_the_personal_page_only_after_attending(client, erik
     cancelled = RegistrationFactory(
         room=demo_rooms[3], status="cancelled", cancelled_at=timezone.now()
     )
-    attendance_record(registration=cancelled, room=None)
+    joined(registration=cancelled, room=None)
 
     page = client.get(erika.get_absolute_url()).content.decode()
 
@@ -214,7 +214,7 @@ def _not_attended(room):
 
 def _cancelled_after_attending(room):
     registration = RegistrationFactory(room=room)
-    attendance_record(registration=registration, room=None)
+    joined(registration=registration, room=None)
     Registration.objects.filter(pk=registration.pk).update(
         status=Registration.Status.CANCELLED, cancelled_at=timezone.now()
     )
@@ -257,7 +257,7 @@ def test_certificate_query_count_does_not_grow_with_places(
 ):
     registration = RegistrationFactory(room=demo_rooms[1])
     for number in range(1, rooms_joined + 1):
-        attendance_record(registration=registration, room=demo_rooms[number])
+        joined(registration=registration, room=demo_rooms[number])
 
     with django_assert_num_queries(2):  # the registration with its event, its places
         response = client.get(f"/r/{registration.token}/certificate.pdf")
@@ -293,7 +293,7 @@ def test_bulk_certificates_one_page_per_attendee_in_their_language(
 ):
     absent = RegistrationFactory(room=demo_rooms[3], last_name="Abwesend")
     cancelled = RegistrationFactory(room=demo_rooms[3], last_name="Abgesagt")
-    attendance_record(registration=cancelled, room=None)
+    joined(registration=cancelled, room=None)
     Registration.objects.filter(pk=cancelled.pk).update(
         status=Registration.Status.CANCELLED, cancelled_at=timezone.now()
     )
