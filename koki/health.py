@@ -5,7 +5,9 @@ JSON, never personal data, never cached:
 - `database`: "ok" or "unavailable" (a `SELECT 1`);
 - `cache`: "ok", "unavailable" (Redis does not answer a PING) or "local" (no REDIS_URL);
 - `tasks`: the age in seconds of the oldest task that should have run by now (mails,
-  promotions), and how many registration mails and messages failed for good.
+  promotions), and how many mails failed for good: `failed_mails` (a registration's mails and
+  reminders) and `failed_messages` (messages to attendees), as the organisers' list of failed
+  mails shows them (registrations.emails.failed_mails).
 
 Status 200 when the database and the cache answer and no due task has waited longer than
 `settings.KOKI_HEALTH_MAX_TASK_AGE` seconds; 503 otherwise, with `failing` naming the parts.
@@ -15,7 +17,7 @@ Failed mails are reported but do not make the server unhealthy: organisers see t
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.http import JsonResponse
 from django.tasks import TaskResultStatus
 from django.utils import timezone
@@ -50,19 +52,18 @@ def _cache() -> str:
 def _tasks() -> dict:
     from django_tasks_db.models import DBTaskResult
 
-    from registrations.models import MailingRecipient
+    from registrations.emails import MESSAGE_MAIL_TASK, failed_mails
 
     now = timezone.now()
     due = DBTaskResult.objects.filter(status=TaskResultStatus.READY, run_after__lte=now)
     oldest = due.aggregate(oldest=Min("run_after"))["oldest"]
-    failed_mails = DBTaskResult.objects.filter(
-        status=TaskResultStatus.FAILED, task_path__endswith=".send_registration_mail_task"
-    ).count()
-    failed_messages = MailingRecipient.objects.filter(sent_at__isnull=True).exclude(error="")
+    failed = failed_mails().aggregate(
+        messages=Count("pk", filter=Q(task_path=MESSAGE_MAIL_TASK)), all=Count("pk")
+    )
     return {
         "oldest_due_seconds": round((now - oldest).total_seconds()) if oldest else 0,
-        "failed_mails": failed_mails,
-        "failed_messages": failed_messages.count(),
+        "failed_mails": failed["all"] - failed["messages"],
+        "failed_messages": failed["messages"],
     }
 
 

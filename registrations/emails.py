@@ -2,20 +2,30 @@
 task that sends them.
 
 E-mail goes out through django.tasks, never in the request's way. In production the database
-backend (django-tasks-db) stores each mail as a task for `manage.py db_worker`; a failing mail
-server makes the task try again later with a growing delay, so the registration that queued it
-is never lost or slowed down.
+backend (django-tasks-db) stores each mail as a task for the worker (`manage.py koki_worker`); a
+failing mail server makes the task try again later with a growing delay, so the registration
+that queued it is never lost or slowed down.
+
+An attempt that failed and left a retry behind ends as a successful task (its retry is a task of
+its own). The last attempt ends as a failed task: a failed mail task is a mail that failed for
+good, whichever kind it is (a registration's mail, a reminder, a message to attendees).
+Organisers see those in the admin and can queue them again (`failed_mails`,
+`failed_mail_requeue`); /healthz counts them.
 """
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from django.core.mail import EmailMultiAlternatives
-from django.tasks import default_task_backend, task
+from django.db import transaction
+from django.db.models import QuerySet
+from django.tasks import TaskResultStatus, default_task_backend, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from events.calendar_links import calendar_links
@@ -137,16 +147,24 @@ def retry_at(attempt: int) -> dt.datetime:
     return timezone.now() + dt.timedelta(minutes=2 ** (attempt - 1))
 
 
+class MailNotSent(Exception):
+    """The last attempt at a mail failed: the task fails, and the mail shows as failed for good.
+
+    Its message is the class of the error, nothing more: the server's answer can quote the
+    address, and the task table keeps what a failed task raised.
+    """
+
+
 def send_or_retry(message: EmailMultiAlternatives, *, attempt: int, retry) -> bool:
     """Send; if that fails, `retry(run_after)` after 1, 2, 4 … minutes while attempts remain
-    (and the backend can defer), else raise. Returns whether the mail went out."""
+    (and the backend can defer), else raise MailNotSent. Returns whether the mail went out."""
     try:
         message.send()
     except Exception as error:
         # No personal data in the log: neither the address nor the text.
         logger.warning("Sending a mail failed (attempt %s): %s", attempt, type(error).__name__)
         if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
-            raise
+            raise MailNotSent(type(error).__name__) from None
         retry(retry_at(attempt))
         return False
     return True
@@ -192,3 +210,43 @@ def queue(registration: Registration, kind: str) -> None:
     send_registration_mail_task.enqueue(
         registration_id=registration.pk, kind=kind, status=registration.status
     )
+
+
+# --- Mails that failed for good -----------------------------------------------------------------
+
+REGISTRATION_MAIL_TASK = "registrations.emails.send_registration_mail_task"
+REMINDER_MAIL_TASK = "registrations.reminders.send_reminder_mail_task"
+MESSAGE_MAIL_TASK = "registrations.mailings.mailing_deliver"
+MAIL_TASKS = (REGISTRATION_MAIL_TASK, REMINDER_MAIL_TASK, MESSAGE_MAIL_TASK)
+
+
+def failed_mails() -> QuerySet:
+    """The mail tasks that failed for good (database backend), the latest first."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED, task_path__in=MAIL_TASKS
+    ).order_by("-finished_at", "pk")
+
+
+def failed_mail_error(result) -> str:
+    """The class of the error that made a mail fail for good (never its message)."""
+    path = f"{MailNotSent.__module__}.{MailNotSent.__qualname__}"
+    if result.exception_class_path == path:
+        last_line = result.traceback.rstrip().rpartition("\n")[2]
+        return last_line.removeprefix(f"{path}: ")
+    return result.exception_class_path.rpartition(".")[2]
+
+
+def failed_mail_requeue(*, result_ids: Iterable) -> int:
+    """Queue mails that failed for good again, from their first attempt; they leave the list of
+    failed mails. Returns how many were queued (ids no longer failed are skipped)."""
+    with transaction.atomic():
+        # Locked: two organisers queueing the same mail at once queue it once.
+        failed = list(failed_mails().filter(pk__in=list(result_ids)).select_for_update())
+        for result in failed:
+            import_string(result.task_path).enqueue(
+                **{**result.args_kwargs["kwargs"], "attempt": 1}
+            )
+        failed_mails().filter(pk__in=[result.pk for result in failed]).delete()
+    return len(failed)

@@ -3,7 +3,8 @@ After the event, also to those who attended or those who did not (`Mailing.Audie
 
 `mailing_send` records every recipient and queues one task per mail (django.tasks); the task
 sends it and records when it went out, or why not. A failing mail server makes the task try
-again later (database backend), like the registration mails in emails.py.
+again later (database backend), like the registration mails in emails.py; the last attempt
+fails the task, so the mail shows among the mails that failed for good.
 """
 
 import logging
@@ -18,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from koki.site import absolute_url
 from registrations import occupancy
-from registrations.emails import MAX_ATTEMPTS, retry_at
+from registrations.emails import (
+    MAX_ATTEMPTS,
+    MESSAGE_MAIL_TASK,
+    MailNotSent,
+    failed_mails,
+    retry_at,
+)
 from registrations.models import Mailing, MailingRecipient, Registration
 
 logger = logging.getLogger(__name__)
@@ -100,14 +107,19 @@ def mailing_send(*, mailing: Mailing, now=None) -> int:
 
 
 def mailing_retry_failed(*, mailing: Mailing) -> int:
-    """Queue the mails of a sent mailing that have not gone out (yet) again."""
+    """Queue the mails of a sent mailing that have not gone out (yet) again; those that had
+    failed for good leave the list of failed mails."""
     pending = list(
         mailing.recipients.filter(sent_at__isnull=True)
         .exclude(error="")
         .values_list("pk", flat=True)
     )
-    for recipient_id in pending:
-        mailing_deliver.enqueue(recipient_id=recipient_id)
+    with transaction.atomic():
+        for recipient_id in pending:
+            mailing_deliver.enqueue(recipient_id=recipient_id)
+        failed_mails().filter(
+            task_path=MESSAGE_MAIL_TASK, args_kwargs__kwargs__recipient_id__in=pending
+        ).delete()
     return len(pending)
 
 
@@ -156,10 +168,11 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
         MailingRecipient.objects.filter(pk=recipient.pk).update(
             error=type(error).__name__[:200], attempts=attempt
         )
-        if attempt < MAX_ATTEMPTS and default_task_backend.supports_defer:
-            mailing_deliver.using(run_after=retry_at(attempt)).enqueue(
-                recipient_id=recipient_id, attempt=attempt + 1
-            )
+        if attempt >= MAX_ATTEMPTS or not default_task_backend.supports_defer:
+            raise MailNotSent(type(error).__name__) from None
+        mailing_deliver.using(run_after=retry_at(attempt)).enqueue(
+            recipient_id=recipient_id, attempt=attempt + 1
+        )
         return
     MailingRecipient.objects.filter(pk=recipient.pk).update(
         sent_at=timezone.now(), error="", attempts=attempt

@@ -55,7 +55,7 @@ def reminders_schedule(*, event: Event, now=None) -> list[Reminder]:
     return queued
 
 
-@task()
+@task(queue_name="promotions")  # claims and queues at its time, never behind a queue of mails
 def send_reminders_task(*, reminder_id: int, due_at: str) -> int:
     """The worker's part at the due time: send the reminder if it is still due now (the event
     may have moved, or started meanwhile). Returns how many mails were queued."""

@@ -3,4 +3,4 @@ lists), mailings (messages to attendees) and reminders. Importing the modules re
 ModelAdmins.
 """
 
-from registrations.admin import mailings, registrations, reminders  # noqa: F401
+from registrations.admin import failed_mails, mailings, registrations, reminders  # noqa: F401

@@ -40,6 +40,28 @@ def test_healthy_server_answers_200_with_each_part(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_failed_mails_are_the_mail_tasks_that_failed_for_good(client):
+    # Failed for good: the last attempt of a registration's mail, a reminder, two messages.
+    task(status="FAILED")
+    task(status="FAILED", path="registrations.reminders.send_reminder_mail_task")
+    task(status="FAILED", path="registrations.mailings.mailing_deliver")
+    task(status="FAILED", path="registrations.mailings.mailing_deliver")
+    # Not failed mails: attempts that left a retry behind, a retry waiting, another task.
+    task(status="SUCCESSFUL")
+    task(status="SUCCESSFUL", path="registrations.mailings.mailing_deliver")
+    task(due_minutes_ago=-5, path="registrations.mailings.mailing_deliver")
+    task(status="FAILED", path="registrations.services.promote_waiting_list_task")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # failed mails are for the organisers, not the proxy
+    assert response.json()["tasks"] == {
+        "oldest_due_seconds": 0,
+        "failed_mails": 2,
+        "failed_messages": 2,
+    }
+
+
 def test_a_task_waiting_too_long_makes_it_unhealthy(client, settings):
     settings.KOKI_HEALTH_MAX_TASK_AGE = 300
     task(due_minutes_ago=6)
