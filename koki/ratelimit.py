@@ -1,23 +1,29 @@
-"""Rate limits in the shared cache: a fixed-window counter per client and scope.
+"""Rate limits in the shared cache: a fixed-window counter per client network and scope.
+
+A client network is what one subscriber controls (`client_network`): an IPv4 address, or the
+/64 of an IPv6 address. Providers hand every line a /64 at least, so counting per IPv6 address
+would give one household 2^64 clients.
 
 Each scope ("register", "resend", "login") has a rate in `settings.KOKI_RATELIMITS`, written
 "<count>/<period>" with the period in seconds or with a unit: "20/10m", "5/h", "100/30s".
 An empty rate or "off" disables the scope (load tests). The counter lives in the default cache,
-Redis in production, so every gunicorn worker shares it.
+Redis in production, so every gunicorn worker shares it. The same setting holds the two limits
+on unconfirmed seats per network, plain counts (`limit_count`, registrations/hoarding.py).
 
 While the cache is unavailable the limits fail open: every request is allowed (registration
 must keep working; koki/cache.py logs the outage).
 
-Keys hold an HMAC of the client's address, never the address itself (DSGVO: an IP address is
+Keys hold an HMAC of the client's network, never the address itself (DSGVO: an IP address is
 personal data), and expire with their window.
 """
 
 import functools
-import time
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from koki.views import rate_limited
@@ -49,6 +55,18 @@ def parse_rate(value: str) -> Rate | None:
     return rate
 
 
+def limit_count(scope: str) -> int | None:
+    """A limit that is a plain count ("3"), such as the hold limits (registrations/hoarding.py);
+    empty, "0" or "off": none."""
+    value = (settings.KOKI_RATELIMITS.get(scope) or "").strip().lower()
+    if value in {"", "off", "0", "none"}:
+        return None
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"A limit is a positive count, not {value!r}.")
+    return count
+
+
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or behind our own proxy the hop it appended.
 
@@ -64,6 +82,25 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def network_of(address: str) -> str:
+    """The network an address is counted in: an IPv4 address itself (also written as an
+    IPv4-mapped IPv6 address), an IPv6 address's /64. Anything else stays as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
+
+
+def client_network(request) -> str:
+    """The client's network (`network_of(client_ip(request))`): the key of every limit."""
+    return network_of(client_ip(request))
+
+
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
@@ -73,7 +110,7 @@ class Verdict:
 
 def hit(scope: str, identity: str, rate: Rate, *, now: float | None = None) -> Verdict:
     """Count one request of `identity` in `scope`; allowed while the count is within the limit."""
-    now = time.time() if now is None else now
+    now = timezone.now().timestamp() if now is None else now
     window = int(now // rate.period)
     digest = salted_hmac("koki.ratelimit", identity, algorithm="sha256").hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}:{window}"
@@ -106,17 +143,18 @@ def ratelimit_allows(scope: str, identity: str) -> bool:
 
 
 def post_email(request) -> str:
-    """A rate-limit key: the client with the e-mail address in the submitted form (normalised).
+    """A rate-limit key: the client's network with the e-mail address in the submitted form
+    (normalised).
 
     Per client and address, not per address alone: otherwise anyone could use up the limit of
     someone else's address and lock its owner out of getting their link again.
     """
     email = request.POST.get("email", "").strip().lower()
-    return f"{client_ip(request)}|{email}" if email else ""
+    return f"{client_network(request)}|{email}" if email else ""
 
 
-def ratelimit(scope: str, *, key=client_ip, methods: tuple[str, ...] = ("POST",)):
-    """Limit a view per client address (or per `key(request)`); over the limit: the 429 page.
+def ratelimit(scope: str, *, key=client_network, methods: tuple[str, ...] = ("POST",)):
+    """Limit a view per client network (or per `key(request)`); over the limit: the 429 page.
 
     Only `methods` count (POST by default: reading a form is free, submitting it is not).
     An empty key is not counted. Works on function views, on `View.as_view()` results and

@@ -120,7 +120,7 @@ else:
 
 # --- Background tasks (e-mail) --------------------------------------------------------------
 # "immediate" runs a task in the request (development); "database" stores it for the worker
-# (`python manage.py db_worker`), which retries when the mail server is down.
+# (`python manage.py koki_worker`), which retries when the mail server is down.
 TASKS_BACKEND = os.environ.get("DJANGO_TASKS_BACKEND", "immediate" if DEBUG else "database")
 TASKS = {
     "default": {
@@ -129,6 +129,7 @@ TASKS = {
             "database": "django_tasks_db.DatabaseBackend",
             "dummy": "django.tasks.backends.dummy.DummyBackend",
         }[TASKS_BACKEND],
+        "QUEUES": ["default", "promotions"],  # promotions: waiting lists and reminder sweeps
     }
 }
 
@@ -276,15 +277,23 @@ KOKI_PERMISSIONS_POLICY = ", ".join(
         "sync-xhr", "usb", "xr-spatial-tracking",
     )
 )  # fmt: skip
-# Rate limits per client address, "<count>/<period>" (s, m, h, d); empty or "off" disables one.
+# Rate limits per client network (an IPv4 address, an IPv6 /64), "<count>/<period>" (s, m, h, d);
+# empty or "off" disables one.
 KOKI_RATELIMITS = {
-    "register": os.environ.get("KOKI_RATELIMIT_REGISTER", "20/10m"),
+    # Sized for an office behind one NAT address (100 colleagues within an hour come in bursts,
+    # some of them answering the question below); holding seats is capped by the two below.
+    "register": os.environ.get("KOKI_RATELIMIT_REGISTER", "60/10m"),
     "resend": os.environ.get("KOKI_RATELIMIT_RESEND", "5/10m"),
     # Per client and recipient address: nobody floods an inbox, nobody locks its owner out.
     "resend_address": os.environ.get("KOKI_RATELIMIT_RESEND_ADDRESS", "3/h"),
     "login": os.environ.get("KOKI_RATELIMIT_LOGIN", "10/10m"),
     # Every GET of the JSON API (/api/, koki/api.py).
     "api": os.environ.get("KOKI_RATELIMIT_API", "600/m"),
+    # Unconfirmed seats held per client network and event, plain counts (registrations/hoarding.py):
+    # beyond "holds" the form asks a question (our own script answers it); from "holds_max" on
+    # it takes no more until some of them are confirmed or expire.
+    "holds": os.environ.get("KOKI_RATELIMIT_HOLDS", "3"),
+    "holds_max": os.environ.get("KOKI_RATELIMIT_HOLDS_MAX", "10"),
 }
 # The controller's contact details in the default privacy notice (postal address, e-mail).
 KOKI_PRIVACY_CONTACT = os.environ.get("KOKI_PRIVACY_CONTACT", "")

@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from events.models import Event, Room
 from events.pages import hole
-from registrations import joining, occupancy, services
+from registrations import hoarding, joining, occupancy, services
 from registrations.models import Registration, validate_plain_text
 from registrations.occupancy import RoomSeats
 
@@ -148,6 +148,17 @@ class RegistrationForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
+    # The challenge, shown only when the client's network holds several unconfirmed seats
+    # (registrations/hoarding.py): a signed token, the browser's proof of work for it, or the
+    # answer to its question.
+    challenge = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    proof = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    answer = forms.CharField(
+        required=False,
+        max_length=10,
+        help_text=_("Please answer in digits."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
     def __init__(
         self,
@@ -166,6 +177,13 @@ class RegistrationForm(forms.Form):
         self.fields["room"].queryset = event.rooms.order_by("number")
         self.fields["room"].seats = seats
         self.fields["room"].holes = holes
+        self.asked: hoarding.Challenge | None = None  # the challenge the form shows, if any
+        if self.is_bound and self.data.get("challenge"):
+            self.asked = hoarding.challenge_read(self.data["challenge"], event=event)
+            if self.asked is None:  # too old (or not ours): a new one
+                self.ask_challenge()
+            else:
+                self._label_question()
         privacy_url = reverse("events:privacy", kwargs={"slug": event.slug})
         # The translated sentence is trusted text; only the URL is inserted.
         self.fields["consent"].label = mark_safe(  # noqa: S308
@@ -187,9 +205,47 @@ class RegistrationForm(forms.Form):
             ),
             Fieldset(_("Your break-out room"), "room", "join_waitlist"),
             Fieldset(_("Privacy"), "consent"),
-            Div("homepage", css_class="koki-hp", aria_hidden="true"),
         )
+        if self.asked:
+            # static/js/challenge.js works the proof out and hides the question.
+            helper.layout.append(
+                Fieldset(
+                    _("One more check"),
+                    "answer",
+                    "challenge",
+                    "proof",
+                    css_class="koki-challenge",
+                    data_pow=self.asked.token,
+                    data_pow_bits=str(hoarding.POW_BITS),
+                    data_pow_working=_("Your browser is doing the check for you …"),
+                    data_pow_done=_("Check done: you can send the form now."),
+                )
+            )
+        helper.layout.append(Div("homepage", css_class="koki-hp", aria_hidden="true"))
         return helper
+
+    def ask_challenge(self) -> None:
+        """Show a new challenge (the service asked for one, or the last one is too old)."""
+        self.asked = hoarding.challenge_new(event=self.event)
+        self.data = self.data.copy()
+        for name, value in {"challenge": self.asked.token, "proof": "", "answer": ""}.items():
+            self.data[name] = value
+        self._label_question()
+
+    def _label_question(self) -> None:
+        if self.asked:
+            label = _("What is %(a)s plus %(b)s?") % {"a": self.asked.a, "b": self.asked.b}
+            self.fields["answer"].label = self["answer"].label = label
+
+    def _challenge_passed(self) -> bool:
+        """Whether the challenge on the form was solved; once only (this uses it up)."""
+        if not self.asked:
+            return False
+        data = self.cleaned_data
+        solved = hoarding.challenge_solved(
+            self.asked, proof=data.get("proof", ""), answer=data.get("answer", "")
+        )
+        return solved and hoarding.challenge_spend(self.asked)
 
     @property
     def is_bot(self) -> bool:
@@ -198,7 +254,19 @@ class RegistrationForm(forms.Form):
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
 
-    def save(self) -> Registration:
+    def clean(self):
+        data = super().clean()
+        answer, proof = data.get("answer", ""), data.get("proof", "")
+        if (
+            self.asked
+            and answer
+            and not hoarding.challenge_solved(self.asked, proof=proof, answer=answer)
+        ):
+            self.add_error("answer", _("That is not the right answer. Please try again."))
+        return data
+
+    def save(self, *, network: str = "") -> Registration:
+        """Register; `network`: the client's network, whose unconfirmed holds are limited."""
         data = self.cleaned_data
         return services.registration_create(
             event=self.event,
@@ -211,6 +279,8 @@ class RegistrationForm(forms.Form):
             language=self.language,
             consent=data["consent"],
             join_waitlist=data["join_waitlist"],
+            network=network,
+            challenge_passed=self._challenge_passed(),
         )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.tasks import default_task_backend, task
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
 from koki.prepared import PreparedQuery
-from registrations import emails, joining, occupancy, purge
+from registrations import emails, hoarding, joining, occupancy, purge
 from registrations.models import Registration
 from registrations.occupancy import RoomSeats
 
@@ -124,7 +124,7 @@ def _lock_room(room_id: int, event: Event) -> Room:
 # --- Hold expiry: the waiting list moves up when an unconfirmed hold runs out -------------------
 
 
-@task()
+@task(queue_name="promotions")  # never behind a queue of mails: its own worker can run it
 def promote_waiting_list_task(*, room_id: int) -> int:
     """Runs when unconfirmed holds of the room expire: their seats go to the people waiting."""
     room = Room.objects.select_related("event").filter(pk=room_id).first()
@@ -279,11 +279,20 @@ def registration_create(
     language: str = "de",
     consent: bool,
     join_waitlist: bool = False,
+    network: str = "",
+    challenge_passed: bool = False,
     now: dt.datetime | None = None,
 ) -> Registration:
     """Register a person for a room: a seat (held or confirmed), a waiting-list place, or an error.
 
-    Raises AlreadyRegistered when the address is registered for the event already.
+    `network` is the client's network (koki.ratelimit.client_network): its unconfirmed holds
+    are limited (registrations/hoarding.py); beyond the first few, `challenge_passed` must say
+    that the form's challenge was solved. Empty: not limited (organisers, scripts).
+
+    Raises AlreadyRegistered when the address is registered for the event already. Every rule
+    (the window, the network's holds, the room's seats) is decided before that, the same way
+    for a registered and an unknown address: the answer tells nobody whether an address is
+    registered.
     """
     now = _now(now)
     if not consent:
@@ -293,34 +302,81 @@ def registration_create(
     if room.event_id != event.pk:
         raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
     _check_window(event, now)
-    if existing := _active_registration(event, email):
-        raise AlreadyRegistered(existing)
 
-    try:
-        with transaction.atomic():
-            locked = _lock_room(room.pk, event)
-            seats = _promote_locked(locked, now)
-            registration = Registration(
-                event=event,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                organisation=organisation,
-                job_role=job_role,
-                language=language,
-                consent_at=now,
-                privacy_notice_version=event.privacy_notice_version,
-            )
-            _place(registration, locked, seats=seats, join_waitlist=join_waitlist, now=now)
-            registration.save()
-            emails.queue(registration, "received")
-    except IntegrityError as error:
-        # The same address, registered by a concurrent request since the check above: the
-        # whole transaction is rolled back (also any promotion: the next write repeats it).
-        if existing := _active_registration(event, email):
-            raise AlreadyRegistered(existing) from error
-        raise
-    return registration
+    with hoarding.network_holds(event=event, network=network, now=now) as holds:
+        if holds is not None:
+            _check_holds(holds.needs(challenge_passed=challenge_passed))
+        for _attempt in range(LOCK_ATTEMPTS):
+            with transaction.atomic():
+                locked = _lock_room(room.pk, event)
+                seats = _promote_locked(locked, now)
+                registration = Registration(
+                    event=event,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                    organisation=organisation,
+                    job_role=job_role,
+                    language=language,
+                    consent_at=now,
+                    privacy_notice_version=event.privacy_notice_version,
+                )
+                _place(registration, locked, seats=seats, join_waitlist=join_waitlist, now=now)
+                stored = _insert_or_find(registration)
+                if stored is not None and stored.token == registration.token:
+                    registration.pk = stored.pk
+                    emails.queue(registration, "received")
+                    if holds is not None:
+                        holds.record(registration, now)
+                    return registration
+            # Registered already: the transaction commits (it failed no statement, and any
+            # promotion above stands).
+            if stored is not None:
+                raise AlreadyRegistered(stored)
+            # That registration was cancelled or deleted this very moment: try again.
+    raise RegistrationError(
+        _("Your registration changed at this very moment. Please try again."), code="busy"
+    )
+
+
+def _check_holds(need: str) -> None:
+    if need == "wait":
+        raise RegistrationError(
+            _(
+                "Many registrations from your network are still waiting for their e-mail "
+                "address to be confirmed. As soon as some of them are confirmed (with the link "
+                "in the e-mail), you can register. Please try again later."
+            ),
+            code="holds_max",
+        )
+    if need == "challenge":
+        raise RegistrationError(
+            _(
+                "Several registrations from your network are still waiting for their e-mail "
+                "address to be confirmed. Please answer the question below and send the form "
+                "again."
+            ),
+            code="challenge",
+        )
+
+
+def _insert_or_find(registration: Registration) -> Registration | None:
+    """Insert a new registration unless its address is registered for the event already (the
+    constraint registration_one_per_email_per_event), and return the address's active
+    registration: the new one (it has the new token), or the one before.
+
+    `INSERT … ON CONFLICT DO NOTHING` (SQLite: `INSERT OR IGNORE`): a duplicate, also one that
+    a concurrent request committed this moment, fails no statement, so PostgreSQL logs no failed
+    INSERT with the person's data. An unknown and a registered address take the same two
+    statements, so neither the answer nor its time tells them apart.
+    """
+    Registration.objects.bulk_create([registration], ignore_conflicts=True)
+    return (
+        Registration.objects.alias(email_lower=Lower("email"))
+        .filter(event_id=registration.event_id, email_lower=registration.email.lower())
+        .exclude(status=Status.CANCELLED)
+        .first()
+    )
 
 
 def hold_expired(registration: Registration, now=None) -> bool:

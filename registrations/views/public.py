@@ -22,7 +22,7 @@ from events.exports.views import export_sizes
 from events.pages import CachedPageMixin, hole
 from events.selectors import programme_for
 from events.views import PublicEventMixin
-from koki.ratelimit import post_email, ratelimit, ratelimit_allows
+from koki.ratelimit import client_network, post_email, ratelimit, ratelimit_allows
 from registrations import occupancy, services
 from registrations.forms import RegistrationForm, SendLinkForm, seats_card, seats_label
 from registrations.occupancy import RoomSeats
@@ -31,6 +31,9 @@ from registrations.occupancy import RoomSeats
 # the session: a registration then writes no session row.
 DONE_COOKIE = "koki_registered"
 DONE_COOKIE_SECONDS = 600
+
+# The field a refusal of the service is shown at (the others: above the form).
+ERROR_FIELDS = {"full": "room", "waitlist_full": "room", "room": "room", "challenge": "answer"}
 
 
 @functools.lru_cache(maxsize=64)
@@ -139,15 +142,17 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
     def form_valid(self, form):
         email = form.cleaned_data["email"]
         try:
-            form.save()
+            form.save(network=client_network(self.request))
         except services.AlreadyRegistered as already:
-            # Tell the browser nothing: the address receives its link again instead
-            # (within the per-address limit, so nobody can flood someone's inbox).
+            # Tell the browser nothing: it gets the answer a new registration gets (the service
+            # decided every rule before it found the address), and the address receives its
+            # link again (within the per-address limit, so nobody can flood someone's inbox).
             if ratelimit_allows("resend_address", post_email(self.request)):
                 services.registration_link_resend(registration=already.registration)
         except services.RegistrationError as error:
-            field = "room" if error.code in {"full", "waitlist_full", "room"} else None
-            form.add_error(field, error.message)
+            if error.code == "challenge":
+                form.ask_challenge()
+            form.add_error(ERROR_FIELDS.get(error.code), error.message)
             return self.form_invalid(form)
         response = redirect("registrations:done", slug=self.event.slug)
         response.set_signed_cookie(

@@ -3,7 +3,9 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from django.utils.crypto import salted_hmac
 
-from koki.ratelimit import Rate, client_ip, hit, parse_rate
+from koki.ratelimit import Rate, client_ip, client_network, hit, limit_count, network_of, parse_rate
+from registrations.models import Registration
+from tests.registrations.test_views import form_data, register_url
 
 LOGIN_URL = "/admin/login/"
 
@@ -65,6 +67,37 @@ def test_hit_keeps_identities_apart_and_stores_no_address():
     # cache backend: local memory here, Redis in CI's second run).
     digest = salted_hmac("koki.ratelimit", "192.0.2.1", algorithm="sha256").hexdigest()[:32]
     assert cache.get(f"ratelimit:test:{digest}:0") == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # IPv4 written as IPv6: the IPv4 address
+        ("unknown", "unknown"),
+    ],
+)
+def test_network_of_is_the_ipv4_address_or_the_ipv6_64(address, network):
+    assert network_of(address) == network
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3", 3), ("10", 10), ("off", None), ("", None)])
+def test_limit_count(settings, value, expected):
+    settings.KOKI_RATELIMITS = {**settings.KOKI_RATELIMITS, "holds": value}
+
+    assert limit_count("holds") == expected
+
+
+def test_client_network_behind_proxy_is_the_forwarded_hops_64(settings):
+    settings.KOKI_BEHIND_PROXY = True
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 2001:db8:aa:bb:1:2:3:4"
+    )
+
+    assert client_network(request) == "2001:db8:aa:bb::/64"
 
 
 def test_client_ip_is_remote_addr_without_proxy(settings):
@@ -183,3 +216,30 @@ def test_behind_a_proxy_the_limit_follows_the_forwarded_address(client, settings
     assert spoofed.status_code == 429
     assert other.status_code == 200
     assert b"errornote" in other.content  # the admin's own "wrong password", not our 429
+
+
+@pytest.mark.django_db
+def test_registering_from_25_addresses_of_one_ipv6_64_counts_as_one_client(client, settings, room):
+    """The probe's case: 25 addresses of one /64 share the register limit (20 per 10 minutes
+    here); the next /64 has a limit of its own."""
+    settings.KOKI_RATELIMITS = {**settings.KOKI_RATELIMITS, "register": "20/10m"}
+    room.capacity = 30
+    room.save()
+
+    responses = [
+        client.post(
+            register_url(room.event),
+            form_data(room, email=f"p{n}@example.org"),
+            REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}",
+        )
+        for n in range(25)
+    ]
+    neighbour = client.post(
+        register_url(room.event),
+        form_data(room, email="n@example.org"),
+        REMOTE_ADDR="2001:db8:1:3::1",
+    )
+
+    assert [r.status_code for r in responses] == [302] * 20 + [429] * 5
+    assert neighbour.status_code == 302
+    assert Registration.objects.count() == 21

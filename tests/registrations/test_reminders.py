@@ -20,7 +20,9 @@ from tests.factories import EventFactory, RegistrationFactory
 from tests.registrations.admin_helpers import form_data
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATABASE_TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "promotions"]}
+}
 SWEEP = "registrations.reminders.send_reminders_task"
 
 
@@ -116,7 +118,12 @@ def test_moving_the_event_queues_the_reminders_for_the_new_time(demo_event, sett
         at("2027-03-18", "09:00"),
     ]
     # The task for the old time finds it out of date and sends nothing.
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "promotions"],
+        }
+    }
     sent = reminders.send_reminders_task.call(reminder_id=day_before(demo_event).pk, due_at=old_due)
     assert (sent, mail.outbox) == (0, [])
 
@@ -214,7 +221,12 @@ def test_a_change_between_claim_and_sending_sends_nothing(demo_event, people, se
     confirmed = people[0]
     reminders.reminder_send(reminder=hour_before(demo_event))
     services.registration_cancel(registration=confirmed)
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "promotions"],
+        }
+    }
     delivery = ReminderDelivery.objects.get(registration=confirmed)
     assert reminders.send_reminder_mail_task.call(delivery_id=delivery.pk) is False
     assert mail.outbox == []

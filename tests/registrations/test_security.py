@@ -1,16 +1,26 @@
-"""Rate limits on registering and on "send me my link again", secret-link pages, tokens, CSP."""
+"""Rate limits on registering and on "send me my link again", secret-link pages, tokens, CSP;
+the register form's answers, which never tell whether an address is registered."""
 
+import http.cookiejar
+import re
 import secrets
 import string
+import threading
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from registrations.models import TOKEN_BYTES, Registration, new_token
-from tests.factories import RegistrationFactory
+from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 from tests.koki.test_security_headers import CSP_POLICY, inline_code
-from tests.registrations.test_views import form_data, register_url
+from tests.registrations.test_views import form_data, register_url, without_csrf
 
 pytestmark = [pytest.mark.django_db, pytest.mark.room(capacity=20, name="Ethik")]
 
@@ -319,3 +329,144 @@ def test_thank_you_page_with_the_address_is_private(client, room):
 
     assert "erika@example.org" in response.content.decode()
     assert response["Cache-Control"] == "private, no-store"
+
+
+# --- Whether an address is registered: the answers do not tell --------------------------------
+
+
+def comparable(response) -> tuple:
+    """What a browser learns from an answer, less what differs on every page anyway: the CSRF
+    token, and a challenge's random token and question."""
+    html = without_csrf(response.content)
+    html = re.sub(r'(data-pow|name="challenge" value)="[^"]+"', r'\1=""', html)
+    html = re.sub(r"Wie viel ist \d plus \d\?|What is \d plus \d\?", "?", html)
+    return response.status_code, response.get("Location"), sorted(response.cookies), html
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "says"),
+    [
+        ("open", 302, ""),
+        ("room full", 200, "ist ausgebucht. Sie können sich auf die Warteliste setzen"),
+        ("waiting list open", 302, ""),
+        ("waiting list full", 200, "und seine Warteliste sind voll."),
+        ("network asked", 200, 'name="challenge"'),
+    ],
+)
+def test_a_registered_and_an_unknown_address_get_the_same_answer(
+    client, settings, event, state, status, says
+):
+    """Each state of a room, and a network asked for the challenge: the address registered
+    (erika@example.org), then the same form once that registration has another address."""
+    room = RoomFactory(event=event, capacity=2, waiting_list_size=1)
+    RoomFactory(event=event)  # with free seats: the page shows the form, not "all full"
+    registered = RegistrationFactory(room=room, email="erika@example.org")
+    if state in {"room full", "waiting list open", "waiting list full"}:
+        RegistrationFactory(room=room)
+    if state == "waiting list full":
+        RegistrationFactory(room=room, status="waiting", waiting_since=timezone.now())
+    if state == "network asked":
+        limit(settings, holds="1", holds_max="10")
+        client.post(register_url(event), form_data(room, email="x@example.org"))
+    data = form_data(room, join_waitlist=None if state == "room full" else "on")
+
+    as_registered = client.post(register_url(event), data)
+    Registration.objects.filter(pk=registered.pk).update(email="someone.else@example.org")
+    as_unknown = client.post(register_url(event), data)
+
+    assert comparable(as_registered) == comparable(as_unknown)
+    assert as_registered.status_code == status
+    if status == 302:
+        assert as_registered["Location"] == f"/events/{event.slug}/register/done/"
+    else:
+        assert says in as_registered.content.decode()
+
+
+def test_the_registered_address_gets_its_link_and_the_unknown_one_its_registration(client, room):
+    registered = RegistrationFactory(room=room, email="erika@example.org")
+
+    client.post(register_url(room.event), form_data(room))
+    registered.delete()
+    client.post(register_url(room.event), form_data(room))
+
+    assert [m.subject.split(":")[0] for m in mail.outbox] == [
+        "Ihr persönlicher Link",
+        "Ihre Anmeldung",
+    ]
+    assert [m.to for m in mail.outbox] == [["erika@example.org"]] * 2
+
+
+# --- A duplicate fails no statement (PostgreSQL would log the INSERT with the person's data) ---
+
+DUPLICATES = 10
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def register_over_http(base_url, path, room_pk, barrier) -> tuple[int, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    token = CSRF.search(opener.open(base_url + path, timeout=30).read().decode()).group(1)
+    data = {**form_data_for(room_pk), "csrfmiddlewaretoken": token}
+    barrier.wait(timeout=30)
+    request = urllib.request.Request(
+        base_url + path, data=urllib.parse.urlencode(data).encode(), method="POST"
+    )
+    response = opener.open(request, timeout=60)
+    return response.status, response.url
+
+
+def form_data_for(room_pk: int) -> dict[str, str]:
+    return {
+        "first_name": "Erika",
+        "last_name": "Mustermann",
+        "email": "erika@example.org",
+        "room": str(room_pk),
+        "consent": "on",
+    }
+
+
+def rollbacks_once_others_left() -> int:
+    """The database's count of rolled-back transactions, once every other session (the live
+    server's, closed after each request) has ended and so reported its own."""
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_address_store_one_and_fail_no_statement(
+    require_postgres, live_server
+):
+    event = EventFactory()
+    rooms = [RoomFactory(event=event, capacity=DUPLICATES) for _ in range(2)]
+    path = register_url(event)
+    barrier = threading.Barrier(DUPLICATES)
+    before = rollbacks_once_others_left()
+
+    with ThreadPoolExecutor(max_workers=DUPLICATES) as pool:
+        results = list(
+            pool.map(
+                lambda i: register_over_http(live_server.url, path, rooms[i % 2].pk, barrier),
+                range(DUPLICATES),
+            )
+        )
+
+    # Every request gets the same answer; one registration is stored, the others mail its link.
+    assert results == [(200, f"{live_server.url}/events/{event.slug}/register/done/")] * DUPLICATES
+    assert list(Registration.objects.values_list("email", flat=True)) == ["erika@example.org"]
+    subjects = sorted(m.subject.split(":")[0] for m in mail.outbox)
+    assert subjects == ["Ihr persönlicher Link"] * (DUPLICATES - 1) + ["Ihre Anmeldung"]
+    # No transaction was rolled back: no INSERT failed on the unique constraint.
+    assert rollbacks_once_others_left() == before

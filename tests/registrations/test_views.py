@@ -310,7 +310,12 @@ def test_register_form_from_the_cache_fills_holes_in_the_visitors_language(
 def test_submitting_the_form_costs_a_fixed_number_of_queries(
     client, django_assert_num_queries, room, settings
 ):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "promotions"],
+        }
+    }
     client.get(register_url(room.event))  # the event and the rooms are cached now, as in a rush
     # the chosen room, the address not yet registered; then begin, lock the room, count its
     # seats and waiting list at once, queue the hold's expiry, insert the registration, queue
@@ -384,20 +389,33 @@ def test_done_page_from_the_cache_names_each_visitors_own_address(
     assert second.cookies["koki_registered"].value == ""  # deleted
 
 
-def test_registering_again_finds_the_registration_once_and_queues_its_link(
+def test_registering_again_takes_the_path_of_a_new_registration_and_queues_its_link(
     client, django_assert_num_queries, room, settings
 ):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "promotions"],
+        }
+    }
     client.post(register_url(room.event), form_data(room))
     registration = Registration.objects.get()
     DBTaskResult.objects.all().delete()
 
-    # the chosen room; the address's registration (its id, then the row); queue the link mail
-    with django_assert_num_queries(4):
+    # the chosen room; then the path of a new registration, so that the answer and its time
+    # tell nothing: begin, lock the room, count its seats and waiting list, queue the hold's
+    # expiry, insert (nothing: the address is registered), read the address's registration,
+    # commit; then queue the link mail
+    with django_assert_num_queries(9):
         response = client.post(register_url(room.event), form_data(room))
 
     assert response.status_code == 302
     assert Registration.objects.count() == 1
-    assert [task.args_kwargs["kwargs"] for task in DBTaskResult.objects.all()] == [
-        {"registration_id": registration.pk, "kind": "link", "status": "pending"}
+    tasks = DBTaskResult.objects.order_by("enqueued_at")
+    assert [(task.task_path, task.args_kwargs["kwargs"]) for task in tasks] == [
+        ("registrations.services.promote_waiting_list_task", {"room_id": room.pk}),
+        (
+            "registrations.emails.send_registration_mail_task",
+            {"registration_id": registration.pk, "kind": "link", "status": "pending"},
+        ),
     ]
