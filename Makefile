@@ -8,19 +8,22 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt bench messages screenshots clean install install-dev
+.PHONY: run test lint fmt bench messages screenshots clean install install-dev deploy-check faults
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is needed (see .python-version)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Exactly the versions, and by hash exactly the files, of the lock files (docs/security-privacy.md
+# says how to renew them); then koki itself, whose dependencies are all in the lock already.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(VENV)/.installed
@@ -35,7 +38,7 @@ run: install
 	$(BIN)/python manage.py load_koki_demo
 	$(BIN)/python manage.py ensure_demo_organiser
 	@echo "Serving http://$(HOST):$(PORT)/ with a worker for mails and reminders (Ctrl+C stops both)"
-	$(BIN)/python manage.py db_worker --no-startup-delay -v 0 & worker=$$!; \
+	$(BIN)/python manage.py koki_worker --no-startup-delay -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -63,6 +66,14 @@ messages: install-dev
 bench: install-dev
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)."; exit 1; }
 	$(BIN)/python bench/run.py; status=$$?; $(BIN)/python bench/join.py && exit $$status
+
+# The files in deploy/ with the real tools; fails instead of skipping when one is missing.
+deploy-check: install-dev
+	KOKI_REQUIRE_DEPLOY_CHECKS=1 $(BIN)/pytest tests/deploy $(PYTEST_ARGS)
+
+# The production stack under faults (docs/faults.md): its own PostgreSQL, Redis and mail server.
+faults: install-dev
+	KOKI_FAULT_TESTS=1 $(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
 screenshots: install-dev
 	$(BIN)/python docs/screenshots.py

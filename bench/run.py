@@ -11,7 +11,7 @@ address). Then:
    (the cheapest view through the whole middleware stack: the ceiling), so that both see the
    machine in the same state;
 2. the registration rush (bench/rush.py), then the audit of the database (bench/audit.py);
-3. the mail queue: one `manage.py db_worker` sends every mail the rush queued.
+3. the mail queue: one `manage.py koki_worker` sends every mail the rush queued.
 
 Everything started here is stopped at the end, also after an error or Ctrl+C. Exit status 1
 when a request failed, the server logged an error, the audit found a fault or mails were left;
@@ -63,7 +63,7 @@ PAGES = [
 ATTENDEES, CONCURRENCY, RUSH_SECONDS = 2000, 32, 60
 CAPACITY, WAITING_LIST = 20, 200
 TARGET_RATIO, TARGET_RATE, TARGET_P99 = 0.5, 100, 0.5
-RATE_LIMITS = ("REGISTER", "RESEND", "RESEND_ADDRESS", "LOGIN", "API")
+RATE_LIMITS = ("REGISTER", "RESEND", "RESEND_ADDRESS", "LOGIN", "API", "HOLDS", "HOLDS_MAX")
 TICKS = os.sysconf("SC_CLK_TCK")
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
@@ -77,7 +77,7 @@ def environment(tmp: Path, database: str, redis_url: str, base_url: str) -> dict
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": redis_url,
         "DJANGO_TASKS_BACKEND": "database",
-        # The db_worker "sends" to Django's in-memory backend: nothing leaves the machine.
+        # The worker "sends" to Django's in-memory backend: nothing leaves the machine.
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         # Plain http on loopback: no redirect to HTTPS, no Secure-only cookies.
         "DJANGO_SECURE_SSL_REDIRECT": "0",
@@ -369,21 +369,21 @@ def audit_rows(accepted: set[str], rows: list, problems: list) -> None:
 
 
 def measure_mail_queue(rows: list, problems: list) -> None:
-    """One `db_worker` renders and sends every mail the rush queued (its requests only queue)."""
+    """One `koki_worker` renders and sends every mail the rush queued (its requests only queue)."""
     import audit
 
     ready = audit.mail_tasks("READY")
-    log(f"mail queue: one db_worker sends {ready} mails")
+    log(f"mail queue: one koki_worker sends {ready} mails")
     started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"]
+    command = [sys.executable, "manage.py", "koki_worker", "--batch", "--no-startup-delay"]
     worker = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     if worker.returncode:
-        problems.append(f"mail queue: the db_worker failed:\n{worker.stderr[-3000:]}")
+        problems.append(f"mail queue: the worker failed:\n{worker.stderr[-3000:]}")
     seconds, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
     worker_cpu = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
     sent, left = audit.mail_tasks("SUCCESSFUL"), ready - audit.mail_tasks("SUCCESSFUL")
     rows.append(
-        row("mail queue after the rush (one db_worker)", f"{sent:,} mails sent in {seconds:.1f} s "
+        row("mail queue after the rush (one worker)", f"{sent:,} mails sent in {seconds:.1f} s "
             f"({sent / seconds:,.0f}/s), {left} left", cpu=f"{worker_cpu * 1000 / max(sent, 1):.1f}"
             " ms per mail", target="all sent", met=sent > 0 and not left)
     )  # fmt: skip

@@ -9,4 +9,5 @@ from django.utils.translation import gettext_noop
 
 DJANGO_GAPS = [
     gettext_noop("- Select an option -"),  # the empty choice of a select (admin forms)
+    gettext_noop("Run"),  # the button of the admin's actions bar
 ]
