@@ -154,22 +154,24 @@ class OpenLink:
 
 
 def _timetable(event_id: int) -> tuple:
-    """What decides where the event's links lead, as one immutable value: (ends at, minutes
-    the links open early, the plenary's address, {room id: (number, address)} as a tuple,
-    {place: first start} as a tuple), times as Unix seconds."""
+    """Where the event's links lead and from when, as one immutable value: (the event's end,
+    ((None or a room's id, its platform address, when its links open), …)), times as Unix
+    seconds. The opening times come from `place_for`, the one rule for them."""
     current = cache.generation(event_id)  # the generation first, then the data it keys
 
     def read() -> tuple:
         event = Event.objects.get(pk=event_id)
-        rooms = tuple(event.rooms.order_by().values_list("pk", "number", "join_url"))
         starts = place_starts(event)
+        places = [place_for(event, None, starts)]
+        places += [place_for(event, room, starts) for room in event.rooms.order_by()]
         return (
             int(event.ends_at.timestamp()),
-            event.join_opens_minutes,
-            event.plenary_join_url,
-            tuple((pk, (number, url)) for pk, number, url in rooms),
-            tuple((key, int(start.timestamp())) for key, start in starts.items()),
-        )
+            tuple(
+                (place.room.pk if place.room else None, place.platform_url,
+                 int(place.opens_at.timestamp()))
+                for place in places
+            ),
+        )  # fmt: skip
 
     return cache.cached(cache.event_key(event_id, current, "join-timetable"), read)
 
@@ -187,19 +189,9 @@ def open_link(*, token: str, place: str, now: dt.datetime) -> OpenLink | None:
         room_id = None
     elif place != str(room_number):
         return None
-    ends_at, opens_minutes, plenary_url, rooms, starts = _timetable(event_id)
-    starts = dict(starts)
-    if room_id is None:
-        first = starts.get(None)
-        url = plenary_url
-    else:
-        candidates = [start for key in (room_id, "all") if (start := starts.get(key))]
-        first = min(candidates) if candidates else None
-        url = dict(rooms)[room_id][1]
-    if first is None:  # no item there: the event's start (not in the timetable): full path
-        return None
-    moment = now.timestamp()
-    if not url or moment < first - 60 * opens_minutes or moment >= ends_at:
+    ends_at, places = _timetable(event_id)
+    url, opens_at = next((url, opens) for key, url, opens in places if key == room_id)
+    if not url or not opens_at <= now.timestamp() < ends_at:
         return None
     return OpenLink(
         registration_id=pk, room_id=room_id, platform_url=url, attended=attended_at is not None
