@@ -111,7 +111,8 @@ class Segment:
 class Bar:
     row: object  # the room's RoomOccupancy (or None: the plenary)
     segments: list[Segment]
-    capacity: int | None  # the capacity marker's x, if the bar has one
+    track: int = 0  # the light background's width: the seats, or who could have come
+    capacity: int | None = None  # the capacity mark's x, if the bar has one
 
 
 def _segments(parts: list[tuple[str, int]], scale: int) -> list[Segment]:
@@ -135,6 +136,7 @@ def seat_bars(rooms) -> list[Bar]:
                 [("confirmed", room.confirmed), ("held", room.pending), ("waiting", room.waiting)],
                 scale,
             ),
+            track=round(room.capacity * BAR_SCALE / scale),
             capacity=round(room.capacity * BAR_SCALE / scale),
         )
         for room in rooms
@@ -142,19 +144,20 @@ def seat_bars(rooms) -> list[Bar]:
 
 
 def attendance_bars(occupancy) -> list[Bar]:
-    """Per room: attended and no-shows; then the plenary (attended)."""
+    """Per room: attended and no-shows, every room on the same scale; then the plenary: who
+    joined it, against everyone confirmed (on a scale of its own)."""
     rooms = occupancy.rooms
-    scale = max([r.attended + r.no_shows for r in rooms] + [occupancy.plenary_attended, 1])
+    scale = max([r.attended + r.no_shows for r in rooms] + [1])
     bars = [
         Bar(
             row=room,
             segments=_segments([("attended", room.attended), ("noshow", room.no_shows)], scale),
-            capacity=None,
         )
         for room in rooms
     ]
-    plenary = _segments([("attended", occupancy.plenary_attended)], scale)
-    return [*bars, Bar(row=None, segments=plenary, capacity=None)]
+    confirmed = max(occupancy.confirmed, occupancy.plenary_attended, 1)
+    plenary = _segments([("attended", occupancy.plenary_attended)], confirmed)
+    return [*bars, Bar(row=None, segments=plenary, track=BAR_SCALE)]
 
 
 @dataclass(frozen=True)

@@ -310,6 +310,7 @@ def test_after_the_event_attendance_and_no_shows_per_room_and_plenary(organiser_
         "plenary": {"attended": "2"},
     }
     assert "3 teilgenommen, 1 nicht erschienen" in table
+    assert "2 von 6 Bestätigten teilgenommen" in table
 
 
 def test_dashboards_take_three_queries_for_one_event(
