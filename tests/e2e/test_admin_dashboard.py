@@ -14,7 +14,7 @@ from tests.registrations.admin_helpers import bulk_registrations
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "sicheres-passwort-42"  # noqa: S105 (a test user's)
+PASSWORD = "sicheres-passwort-42"
 
 
 @pytest.fixture
