@@ -41,9 +41,7 @@ def registrations_over_three_weeks(event) -> None:
             made += bulk_registrations(room, 4, status="waiting", start=n * 1000 + 600)
     for day in range(21):
         moment = timezone.now() - dt.timedelta(days=day, hours=1)
-        Registration.objects.filter(pk__in=[r.pk for r in made[day::21]]).update(
-            created_at=moment
-        )
+        Registration.objects.filter(pk__in=[r.pk for r in made[day::21]]).update(created_at=moment)
 
 
 def open_dashboard(new_page, viewport):
