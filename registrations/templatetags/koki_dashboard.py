@@ -53,8 +53,8 @@ class Timeline:
     bottom: int = HEIGHT - BOTTOM
 
 
-def count_step(maximum: int, ticks: int = 4) -> int:
-    """A round step (1, 2 or 5 times a power of ten, at least 1) for about `ticks` steps."""
+def count_step(maximum: int, ticks: int = 5) -> int:
+    """A round step (1, 2 or 5 times a power of ten, at least 1): at most `ticks` steps."""
     raw = max(maximum, 1) / ticks
     power = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
     for factor in (1, 2, 5, 10):

@@ -156,7 +156,18 @@ def test_confirmation_rate_without_registrations_is_none(two_rooms):
 
 
 @pytest.mark.parametrize(
-    ("maximum", "step"), [(0, 1), (1, 1), (7, 2), (40, 10), (300, 100), (5000, 2000)]
+    ("maximum", "step"),
+    [
+        (0, 1),
+        (1, 1),
+        (7, 2),
+        (40, 10),
+        (300, 100),
+        (314, 100),
+        (4500, 1000),
+        (5000, 1000),
+        (5001, 2000),
+    ],
 )
 def test_count_step_is_round(maximum, step):
     assert count_step(maximum) == step
