@@ -22,6 +22,7 @@ LEFT, RIGHT, TOP, BOTTOM = 72, 40, 16, 44
 MAX_DAY_TICKS = 6
 DAY_STEPS = (1, 2, 3, 7, 14, 28, 56, 91, 182, 364)
 BAR_SCALE = 1000  # a bar chart's width in its own units
+MIN_SEGMENT = 4  # a part with people in it stays visible, however small against the scale
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Bar:
 def _segments(parts: list[tuple[str, int]], scale: int) -> list[Segment]:
     segments, start = [], 0
     for name, count in parts:
-        width = round(count * BAR_SCALE / scale)
+        width = max(round(count * BAR_SCALE / scale), MIN_SEGMENT) if count else 0
         if count:
             segments.append(Segment(name, start, width, count))
         start += width

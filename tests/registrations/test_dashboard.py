@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import zoneinfo
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -220,6 +221,15 @@ def test_seat_bars_share_one_scale(two_rooms):
         ("held", 200, 200),
     ]
     assert bars[1].capacity == 1000
+
+
+def test_a_small_part_of_a_bar_stays_visible():
+    room = SimpleNamespace(capacity=1000, confirmed=1, pending=0, waiting=0, taken=1)
+
+    (bar,) = seat_bars([room])
+
+    assert [(s.name, s.start, s.width) for s in bar.segments] == [("confirmed", 0, 4)]
+    assert bar.capacity == 1000
 
 
 def test_dashboard_events_organisers_see_current_events_other_staff_none(organiser):
