@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from events.admin import SingleEventInitialMixin
 from events.models import Event, Reminder
 from events.signals import event_schedule_changed
 from registrations.admin.common import OrganisersOnlyMixin
@@ -15,7 +16,7 @@ from registrations.reminders import reminder_send
 
 
 @admin.register(Reminder)
-class ReminderAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+class ReminderAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmin):
     list_display = ["__str__", "event", "due", "sent"]
     list_filter = ["event"]
     list_select_related = ["event"]
