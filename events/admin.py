@@ -93,7 +93,12 @@ class EventTimezoneMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         zone = self.get_event_timezone(request, object_id)
         with timezone.override(zone):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Render here: a TemplateResponse renders later, outside this zone, and would show
+            # the form's times (and the line naming the zone) in the server's zone.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
 
 
 class RoomInline(admin.TabularInline):

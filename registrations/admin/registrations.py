@@ -549,7 +549,8 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:registrations_registration_changelist"))
-        queryset = changelist.get_queryset(request).filter(anonymised_at__isnull=True)
+        # The list's filters, search and order, without its pages.
+        queryset = changelist.queryset.filter(anonymised_at__isnull=True)
         event_ids = list(queryset.order_by().values_list("event_id", flat=True).distinct()[:2])
         if len(event_ids) != 1:
             self.message_user(

@@ -2,6 +2,7 @@
 line that names the time zone of a form's times."""
 
 from django import forms, template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -79,7 +80,7 @@ def koki_timezone_note(context) -> str:
         forms_on_page.append(inline.formset.empty_form)
     if not any(_has_times(form) for form in forms_on_page):
         return ""
-    zone = timezone.get_current_timezone_name()
+    zone = getattr(timezone.get_current_timezone(), "key", settings.TIME_ZONE)
     return format_html(
         '<p class="koki-timezone-note">{}</p>',
         gettext("All times on this page are in the time zone %(zone)s.")
