@@ -526,6 +526,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Room occupancy"),
+            "is_nav_sidebar_enabled": False,  # the table gets the page's width
         }
         return TemplateResponse(request, "admin/registrations/occupancy.html", context)
 
