@@ -233,8 +233,15 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             },
         ),
         (_("Event day"), {"fields": ["plenary_join_url", "join_opens_minutes"]}),
-        (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
-        (_("Embedding on other websites"), {"fields": ["embed_origins", "embed_snippet"]}),
+        # Rarely changed: folded until opened.
+        (
+            _("Privacy"),
+            {"fields": ["privacy_notice", "privacy_notice_version"], "classes": ["collapse"]},
+        ),
+        (
+            _("Embedding on other websites"),
+            {"fields": ["embed_origins", "embed_snippet"], "classes": ["collapse"]},
+        ),
     ]
     readonly_fields = ["embed_snippet"]
 
