@@ -107,7 +107,7 @@ class RegistrationChangeList(ChangeList):
         self.result_list = with_attendances(self.result_list)
 
 
-STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at", "attendance"]
+STATE_FIELDS = ["event", "room", "status_label", "waitlist_place", "attended_at", "attendance"]
 HISTORY_FIELDS = [
     "consent_at",
     "privacy_notice_version",

@@ -141,6 +141,7 @@ def test_a_registrations_page_shows_no_raw_values(organiser_client, room):
     assert re.search(
         r"<label>Platz auf der Warteliste:</label>\s*<div class=\"readonly\">-</div>", html
     )
+    assert re.search(r"<label>Status:</label>\s*<div class=\"readonly\">Bestätigt</div>", html)
     language = re.search(r'<select name="language"[^>]*>(.*?)</select>', html, re.S).group(1)
     assert re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', language) == [
         ("de", "", "Deutsch"),
