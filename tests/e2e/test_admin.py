@@ -195,15 +195,18 @@ def test_occupancy_is_usable_on_a_phone(new_page, browser_organiser, demo_event)
     assert axe_violations(page) == []
 
 
-def test_occupancy_headings_never_break_inside_a_word(new_page, browser_organiser, demo_event):
+def test_occupancy_never_breaks_inside_a_word(new_page, browser_organiser, demo_event):
     fill_rooms(demo_event)
     page = new_page(viewport=DESKTOP)
     log_in(page)
+    cells = ".koki-occupancy-table th, .koki-occupancy-table td"
     for url in (
         "/admin/registrations/registration/occupancy/",
         f"/admin/events/event/{demo_event.pk}/change/",
+        "/admin/",  # the index's own table styles break words unless overridden
     ):
         page.goto(url)
-        assert page.locator(".koki-occupancy-table thead th").count() == 10
-        assert page.evaluate(WORDS_SPLIT_ACROSS_LINES, ".koki-occupancy-table thead th") == []
+        assert page.evaluate(WORDS_SPLIT_ACROSS_LINES, cells) == [], url
         assert horizontal_overflow(page) == 0
+        if url != "/admin/":
+            assert page.locator(".koki-occupancy-table thead th").count() == 10
