@@ -226,3 +226,15 @@ def test_header_names_koki_and_the_current_event(organiser_client):
     ) in html
     assert "<title>Website-Verwaltung | koki-Verwaltung</title>" not in html
     assert "| koki-Verwaltung</title>" in html
+
+
+def test_a_reminders_page_names_its_events_zone(organiser_client):
+    event = EventFactory(timezone="America/New_York")
+    reminder = event.reminders.create(days_before=1, at_time=dt.time(9, 0))
+    html = organiser_client.get(f"/admin/events/reminder/{reminder.pk}/change/").content.decode()
+    assert re.findall(r'<p class="koki-timezone-note">(.*?)</p>', html) == [
+        "Alle Zeiten auf dieser Seite gelten in der Zeitzone Amerika – New York "
+        f"({utc_offset('America/New_York')})."
+    ]
+    add = organiser_client.get("/admin/events/reminder/add/").content.decode()
+    assert "Zeitzone Amerika – New York" in add  # the only event's zone
