@@ -1,4 +1,10 @@
+import datetime as dt
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
@@ -8,7 +14,42 @@ from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
 from events.signals import event_schedule_changed, room_capacity_raised
+from events.timezones import timezone_choices
 from koki.site import absolute_url
+
+admin.site.site_header = _("koki – administration")
+admin.site.site_title = _("koki administration")
+admin.site.index_title = _("Overview")
+
+
+def only_event_pk() -> int | None:
+    """The event an add form can assume: the only one that has not ended, else the only one."""
+    for events in (Event.objects.upcoming(), Event.objects.all()):
+        pks = list(events.order_by("pk").values_list("pk", flat=True)[:2])
+        if len(pks) == 1:
+            return pks[0]
+        if pks:
+            return None
+    return None
+
+
+class SingleEventInitialMixin:
+    """Add forms with an event field: where there is only one event, it is chosen already."""
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "event" not in initial and (pk := only_event_pk()) is not None:
+            initial["event"] = pk
+        return initial
+
+
+def plain_related_widget(field):
+    """A select without the add/change/delete/view icons beside it (compact table rows)."""
+    if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+        widget = field.widget
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+    return field
 
 
 def capacity_changed(request, rooms) -> None:
@@ -52,18 +93,30 @@ class EventTimezoneMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         zone = self.get_event_timezone(request, object_id)
         with timezone.override(zone):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Render here: a TemplateResponse renders later, outside this zone, and would show
+            # the form's times (and the line naming the zone) in the server's zone.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
 
 
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 0
     fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
+    classes = ["koki-compact-inline"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 20})},
+        # A plain input: the admin's "Currently: <link> / Change:" takes three lines per room.
+        models.URLField: {"widget": forms.URLInput(attrs={"class": "vURLField"})},
+    }
 
 
 class ReminderInline(admin.TabularInline):
     model = Reminder
     extra = 0
+    classes = ["koki-compact-inline"]
     fields = ["days_before", "at_time", "minutes_before", "scheduled_for"]
     readonly_fields = ["scheduled_for"]
     verbose_name_plural = _(
@@ -71,16 +124,83 @@ class ReminderInline(admin.TabularInline):
     )
 
 
+TIME_WIDGET = forms.TimeInput(
+    format="%H:%M", attrs={"class": "koki-time", "size": 5, "inputmode": "numeric"}
+)
+
+
+class AgendaTimesFormSet(BaseInlineFormSet):
+    """Hands each row the event (as the form above the rows has it, dates included)."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "event": self.instance}
+
+
+class AgendaItemTimesForm(forms.ModelForm):
+    """An agenda row of a one-day event: start and end as times; the date is the event's."""
+
+    starts_at = forms.TimeField(label=_("Start"), widget=TIME_WIDGET)
+    ends_at = forms.TimeField(label=_("End"), widget=TIME_WIDGET)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["starts_at", "ends_at", "title", "kind", "room"]
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self.instance, name, None)
+            if value is not None:
+                self.initial[name] = timezone.localtime(value, event.tzinfo).time()
+
+    def clean(self):
+        cleaned = super().clean()
+        day = timezone.localtime(self.event.starts_at, self.event.tzinfo).date()
+        for name in ("starts_at", "ends_at"):
+            if isinstance(cleaned.get(name), dt.time):
+                cleaned[name] = dt.datetime.combine(day, cleaned[name], tzinfo=self.event.tzinfo)
+        return cleaned
+
+
+def is_one_day(event) -> bool:
+    zone = event.tzinfo
+    return timezone.localtime(event.starts_at, zone).date() == (
+        timezone.localtime(event.ends_at, zone).date()
+    )
+
+
 class AgendaItemInline(admin.TabularInline):
     model = AgendaItem
     extra = 0
-    fields = ["starts_at", "ends_at", "title", "kind", "room"]
-    show_change_link = True
+    fields = ["starts_at", "ends_at", "title", "kind", "room", "details"]
+    readonly_fields = ["details"]
+    classes = ["koki-compact-inline", "koki-agenda-inline"]
+
+    @admin.display(description=_("speakers, description"))
+    def details(self, obj) -> str:
+        if not obj or not obj.pk:
+            return ""
+        return format_html(
+            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
+            reverse("admin:events_agendaitem_change", args=[obj.pk]),
+            _("Details"),
+            obj.title,
+        )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if obj is not None and obj.pk and is_one_day(obj):
+            kwargs.update(form=AgendaItemTimesForm, formset=AgendaTimesFormSet)
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return plain_related_widget(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "room":
             event_id = request.resolver_match.kwargs.get("object_id")
             kwargs["queryset"] = Room.objects.filter(event_id=event_id)
+            kwargs["empty_label"] = _("Plenary (deep dive: all rooms)")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -113,10 +233,34 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             },
         ),
         (_("Event day"), {"fields": ["plenary_join_url", "join_opens_minutes"]}),
-        (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
-        (_("Embedding on other websites"), {"fields": ["embed_origins", "embed_snippet"]}),
+        # Rarely changed: folded until opened.
+        (
+            _("Privacy"),
+            {"fields": ["privacy_notice", "privacy_notice_version"], "classes": ["collapse"]},
+        ),
+        (
+            _("Embedding on other websites"),
+            {"fields": ["embed_origins", "embed_snippet"], "classes": ["collapse"]},
+        ),
     ]
     readonly_fields = ["embed_snippet"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":
+            return forms.ChoiceField(
+                label=db_field.verbose_name,
+                choices=timezone_choices,
+                initial=db_field.default,
+                help_text=_("Times on this page and on the event's pages are in this zone."),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "timezone" in form.base_fields:
+            # A zone saved before the list was a choice (say "Etc/GMT-1") stays selectable.
+            form.base_fields["timezone"].choices = timezone_choices(current=obj.timezone)
+        return form
 
     @admin.display(description=_("Snippet for your website"))
     def embed_snippet(self, obj) -> str:
@@ -166,7 +310,9 @@ class AgendaItemSpeakerInline(admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(
+    SingleEventInitialMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin
+):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
     list_select_related = ["event", "room"]
@@ -216,7 +362,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(SingleEventInitialMixin, admin.ModelAdmin):
     list_display = ["__str__", "event", "capacity", "moderators"]
     list_filter = ["event"]
     list_select_related = ["event"]

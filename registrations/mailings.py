@@ -66,8 +66,13 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
     return queryset.order_by("pk")
 
 
-def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str, str]:
-    """Subject and text of one person's mail; the footer in the language they registered in."""
+def mailing_render(
+    *, mailing: Mailing, registration: Registration, manage_url: str | None = None
+) -> dict[str, str]:
+    """Subject and text of one person's mail; the footer in the language they registered in.
+
+    `manage_url` stands in for the person's own link (the test mail has none).
+    """
     with translation.override(registration.language):
         text = render_to_string(
             "emails/mailing.txt",
@@ -75,10 +80,43 @@ def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str,
                 "mailing": mailing,
                 "registration": registration,
                 "event": mailing.event,
-                "manage_url": absolute_url(registration.get_absolute_url()),
+                "manage_url": manage_url or absolute_url(registration.get_absolute_url()),
             },
         )
     return {"subject": mailing.subject, "text": text}
+
+
+def mailing_send_test(*, mailing: Mailing, to: str) -> None:
+    """Send the draft once to `to` (the organiser), now, marked as a test in the subject and at
+    the top, in the current language, with a placeholder for the personal link.
+
+    Nobody else receives it and nothing is recorded: the mailing stays a draft.
+    """
+    stand_in = Registration(
+        event=mailing.event, room=mailing.room, language=translation.get_language() or "de"
+    )
+    content = mailing_render(
+        mailing=mailing,
+        registration=stand_in,
+        manage_url=str(_("[the personal link of each recipient]")),
+    )
+    notice = _(
+        "TEST – only you receive this mail. The attendees receive the message below only when "
+        "you send it from the admin, each with their own personal link."
+    )
+    message = EmailMessage(
+        subject=str(_("[TEST] %(subject)s") % {"subject": content["subject"]}),
+        body=f"{notice}\n\n{content['text']}",
+        to=[to],
+    )
+    try:
+        message.send()
+    except Exception as error:
+        logger.warning("Sending a test mailing failed: %s", type(error).__name__)
+        raise MailingError(
+            _("The test could not be sent (%(error)s). Please try again later.")
+            % {"error": type(error).__name__}
+        ) from None
 
 
 def mailing_send(*, mailing: Mailing, now=None) -> int:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from events.admin import SingleEventInitialMixin, plain_related_widget
 from registrations import mailings
 from registrations.admin.common import OrganisersOnlyMixin
 from registrations.admin.forms import MailingForm
@@ -48,7 +49,7 @@ class MailingRecipientInline(admin.TabularInline):
 
 
 @admin.register(Mailing)
-class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmin):
     form = MailingForm
     list_display = ["subject", "event", "room", "audience", "queued_at", "delivered", "created_by"]
     list_filter = ["event"]
@@ -60,6 +61,10 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return mailings.mailing_counts(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Event and room are chosen here, not edited: no add/change/delete icons beside them.
+        return plain_related_widget(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     sent_fields = [
         "event",
@@ -130,12 +135,21 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         content = mailings.mailing_render(mailing=obj, registration=first)
         return format_html('<div class="koki-preview">{}</div>', content["text"])
 
+    # A draft is saved as a draft ("Save as draft"), and the page stays open to check and send.
+    DRAFT_BUTTONS = {"show_save_and_add_another": False, "show_save_and_continue": False}
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self.DRAFT_BUTTONS}
+        return super().add_view(request, form_url, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         mailing = Mailing.objects.filter(pk=object_id, queued_at__isnull=True).first()
         if mailing is not None:
             extra_context = {
                 **(extra_context or {}),
+                **self.DRAFT_BUTTONS,
                 "audience_count": mailings.mailing_audience(mailing=mailing).count(),
+                "test_address": request.user.email,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -152,12 +166,25 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:registrations_mailing_change", args=[obj.pk]))
 
+    def response_change(self, request, obj):
+        self.message_user(
+            request,
+            gettext("Draft saved. Check the recipients and the preview, then send it."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:registrations_mailing_change", args=[obj.pk]))
+
     def get_urls(self):
         return [
             path(
                 "<int:mailing_id>/send/",
                 self.admin_site.admin_view(require_POST(self.send_view)),
                 name="registrations_mailing_send",
+            ),
+            path(
+                "<int:mailing_id>/test/",
+                self.admin_site.admin_view(require_POST(self.test_view)),
+                name="registrations_mailing_test",
             ),
             path(
                 "<int:mailing_id>/retry/",
@@ -196,6 +223,38 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
                 % {"count": count},
                 messages.SUCCESS,
             )
+        return HttpResponseRedirect(
+            reverse("admin:registrations_mailing_change", args=[mailing.pk])
+        )
+
+    def test_view(self, request, mailing_id):
+        """The draft once to the organiser's own address, marked as a test; nothing recorded."""
+        mailing = self._get_for_change(request, mailing_id)
+        address = request.user.email
+        if not address:
+            self.message_user(
+                request,
+                gettext(
+                    "Your account has no e-mail address for the test. "
+                    "An administrator can add one to your account."
+                ),
+                messages.ERROR,
+            )
+        else:
+            try:
+                mailings.mailing_send_test(mailing=mailing, to=address)
+            except mailings.MailingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "A test is on its way to %(address)s. Nobody else received it; the "
+                        "message is still a draft."
+                    )
+                    % {"address": address},
+                    messages.SUCCESS,
+                )
         return HttpResponseRedirect(
             reverse("admin:registrations_mailing_change", args=[mailing.pk])
         )

@@ -5,8 +5,10 @@ status field) and is written to the admin log. Only members of the "Organisers" 
 superusers) see any of it: other staff see no personal data.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.options import ActionLocation, IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -16,7 +18,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -65,6 +69,21 @@ class RoomListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StatusListFilter(admin.SimpleListFilter):
+    """The status, each written as the list writes it ("Confirmed", "Waiting list")."""
+
+    title = _("status")
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return [(value, capfirst(label)) for value, label in Registration.Status.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() in Registration.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
 class AttendedListFilter(admin.SimpleListFilter):
     title = _("attended")
     parameter_name = "attended"
@@ -88,7 +107,7 @@ class RegistrationChangeList(ChangeList):
         self.result_list = with_attendances(self.result_list)
 
 
-STATE_FIELDS = ["event", "room", "status", "waitlist_place", "attended_at", "attendance"]
+STATE_FIELDS = ["event", "room", "status_label", "waitlist_place", "attended_at", "attendance"]
 HISTORY_FIELDS = [
     "consent_at",
     "privacy_notice_version",
@@ -106,16 +125,15 @@ HISTORY_FIELDS = [
 class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     list_display = [
         "name",
-        "email",
         "organisation",
         "room_number",
-        "status",
+        "status_label",
         "waitlist_place",
-        "created_at",
+        "registered",
         "attended",
     ]
-    list_filter = ["event", RoomListFilter, "status", AttendedListFilter]
-    list_select_related = ["room"]
+    list_filter = ["event", RoomListFilter, StatusListFilter, AttendedListFilter]
+    list_select_related = ["room", "event"]
     search_fields = ["first_name", "last_name", "email", "organisation"]
     list_per_page = 100
     actions = [
@@ -138,6 +156,28 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return with_waitlist_position(super().get_queryset(request))
 
+    def get_list_display(self, request):
+        """Attendance only once the listed event (or, unfiltered, any event) has begun."""
+        if not hasattr(request, "_koki_event_begun"):  # asked twice per page: one query
+            events = Event.objects.filter(starts_at__lte=timezone.now())
+            event_id = request.GET.get("event__id__exact")
+            if is_id(event_id):
+                events = events.filter(pk=event_id)
+            request._koki_event_begun = events.exists()
+        if request._koki_event_begun:
+            return self.list_display
+        return [name for name in self.list_display if name != "attended"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            # The language the person's e-mails are written in, by name instead of "de".
+            return forms.ChoiceField(
+                label=db_field.verbose_name,
+                choices=[(code, gettext(name)) for code, name in settings.LANGUAGES],
+                help_text=_("The language of this person's e-mails."),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_changelist(self, request, **kwargs):
         return RegistrationChangeList
 
@@ -149,19 +189,47 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     def name(self, obj):
         return f"{obj.last_name}, {obj.first_name}"
 
+    def changelist_view(self, request, extra_context=None):
+        # The list gets the whole width (no menu on the left): its columns fit a 1280 px screen
+        # beside the filters; the header and breadcrumbs lead elsewhere.
+        extra_context = {**(extra_context or {}), "is_nav_sidebar_enabled": False}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description=_("room"), ordering="room__number")
     def room_number(self, obj):
         return str(obj.room)
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return capfirst(obj.get_status_display())
+
     @admin.display(description=_("place on the waiting list"), ordering="waitlist_position")
     def waitlist_place(self, obj):
-        return obj.waitlist_position
+        """1, 2, … for people waiting; for everyone else a dash (never "None")."""
+        position = getattr(obj, "waitlist_position", None)
+        return self.get_empty_value_display() if position is None else position
+
+    @admin.display(description=_("registered at"), ordering="created_at")
+    def registered(self, obj):
+        """Date and, below it, the time ("16.03.2027", "09:41"), in the event's zone."""
+        local = timezone.localtime(obj.created_at, obj.event.tzinfo)
+        return format_html(
+            '<time datetime="{}">{}<br>{}</time>',
+            local.isoformat(timespec="minutes"),
+            date_format(local, "SHORT_DATE_FORMAT"),
+            date_format(local, "TIME_FORMAT"),
+        )
 
     @admin.display(description=_("attended"), ordering="attended_at")
     def attended(self, obj):
-        """The places the person joined, first joined first ("Plenum, Raum 3"); else a dash."""
+        """The places the person joined, first joined first ("Plenum, Raum 3"); "no" once the
+        event has begun without them, nothing before it."""
         places = [place_label(attendance) for attendance in obj.attendances.all()]
-        return ", ".join(places) or None
+        if places:
+            return ", ".join(places)
+        if obj.event.starts_at > timezone.now():
+            return ""
+        return gettext("no")
 
     @admin.display(description=_("attendance"))
     def attendance(self, obj):
@@ -434,6 +502,11 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         return [
             path("occupancy/", wrap(self.occupancy_view), name=f"{info}_occupancy"),
             path(
+                "export/<str:fmt>/",
+                wrap(self.export_filtered_view),
+                name=f"{info}_export_filtered",
+            ),
+            path(
                 "export/<int:event_id>/<str:fmt>/",
                 wrap(self.export_view),
                 name=f"{info}_export",
@@ -453,6 +526,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Room occupancy"),
+            "is_nav_sidebar_enabled": False,  # the table gets the page's width
         }
         return TemplateResponse(request, "admin/registrations/occupancy.html", context)
 
@@ -465,7 +539,36 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             if not is_id(room_id):
                 raise Http404
             room = get_object_or_404(Room, pk=room_id, event=event)
-        people = list(attendee_list(event=event, room=room))
+        return self._export_response(list(attendee_list(event=event, room=room)), event, room, fmt)
+
+    def export_filtered_view(self, request, fmt):
+        """The list as filtered, searched and sorted on screen, as CSV or XLSX (one event)."""
+        if fmt not in {"csv", "xlsx"}:
+            raise Http404
+        back = f"{reverse('admin:registrations_registration_changelist')}?{request.GET.urlencode()}"
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:registrations_registration_changelist"))
+        # The list's filters, search and order, without its pages.
+        queryset = changelist.queryset.filter(anonymised_at__isnull=True)
+        event_ids = list(queryset.order_by().values_list("event_id", flat=True).distinct()[:2])
+        if len(event_ids) != 1:
+            self.message_user(
+                request,
+                gettext("Nothing to export: the list shows nobody.")
+                if not event_ids
+                else gettext("Please choose one event in the filter first, then export."),
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(back)
+        event = Event.objects.get(pk=event_ids[0])
+        room_id = request.GET.get("room")
+        room = event.rooms.filter(pk=room_id).first() if is_id(room_id) else None
+        people = list(with_attendances(queryset.select_related("room", "event")))
+        return self._export_response(people, event, room, fmt)
+
+    def _export_response(self, people, event, room, fmt):
         name = exports.filename(event, room, fmt)
         if fmt == "csv":
             content = exports.attendees_csv(people, event)

@@ -8,20 +8,37 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from events.admin import EventTimezoneMixin, SingleEventInitialMixin, only_event_pk
 from events.models import Event, Reminder
 from events.signals import event_schedule_changed
-from registrations.admin.common import OrganisersOnlyMixin
+from registrations.admin.common import OrganisersOnlyMixin, is_id
 from registrations.reminders import reminder_send
 
 
 @admin.register(Reminder)
-class ReminderAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+class ReminderAdmin(
+    SingleEventInitialMixin, EventTimezoneMixin, OrganisersOnlyMixin, admin.ModelAdmin
+):
     list_display = ["__str__", "event", "due", "sent"]
     list_filter = ["event"]
     list_select_related = ["event"]
     fields = ["event", "days_before", "at_time", "minutes_before", "scheduled_for"]
     readonly_fields = ["scheduled_for"]
     actions = ["send_now"]
+
+    def get_event_timezone(self, request, object_id) -> str:
+        """The zone of the reminder's event (its "at" time and the due time are in it)."""
+        reminders = Reminder.objects.filter(pk=object_id) if is_id(object_id) else None
+        if reminders is not None:
+            zone = reminders.values_list("event__timezone", flat=True).first()
+        else:
+            event_id = request.POST.get("event") or request.GET.get("event") or only_event_pk()
+            zone = (
+                Event.objects.filter(pk=event_id).values_list("timezone", flat=True).first()
+                if is_id(str(event_id or ""))
+                else None
+            )
+        return zone or "Europe/Berlin"
 
     def get_queryset(self, request):
         return (

@@ -1,7 +1,14 @@
-"""Occupancy tables for the admin index and the event's admin page (organisers only)."""
+"""The admin's template tags: occupancy tables (organisers only), the event in the header, the
+line that names the time zone of a form's times."""
 
-from django import template
+from django import forms, template
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
+from events.models import Event
+from events.timezones import zone_label
 from registrations.permissions import is_organiser
 from registrations.roster import event_occupancy, occupancy_overview
 
@@ -42,3 +49,40 @@ def occupancy_table(context, event):
     if event is None or event.pk is None or not _allowed(context):
         return {"overview": None}
     return _context(context, [event_occupancy(event=event)])
+
+
+@register.simple_tag(takes_context=True)
+def koki_header_event(context):
+    """The event the admin's header names: the next or running one, else the latest (one query;
+    none for visitors who are not logged in)."""
+    request = context.get("request")
+    if request is None or not getattr(request.user, "is_staff", False):
+        return None
+    upcoming = Event.objects.upcoming().order_by("starts_at", "pk").first()
+    return upcoming or Event.objects.order_by("-starts_at", "-pk").first()
+
+
+def _has_times(form) -> bool:
+    return any(
+        isinstance(field, (forms.DateTimeField, forms.SplitDateTimeField, forms.TimeField))
+        and not field.disabled
+        for field in form.fields.values()
+    )
+
+
+@register.simple_tag(takes_context=True)
+def koki_timezone_note(context) -> str:
+    """One line above a form whose fields take times: the zone they are in (instead of the
+    browser's note under every field)."""
+    adminform = context.get("adminform")
+    forms_on_page = [adminform.form] if adminform is not None else []
+    for inline in context.get("inline_admin_formsets") or []:
+        forms_on_page.append(inline.formset.empty_form)
+    if not any(_has_times(form) for form in forms_on_page):
+        return ""
+    zone = getattr(timezone.get_current_timezone(), "key", settings.TIME_ZONE)
+    return format_html(
+        '<p class="koki-timezone-note">{}</p>',
+        gettext("All times on this page are in the time zone %(zone)s.")
+        % {"zone": zone_label(zone)},
+    )

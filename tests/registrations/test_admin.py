@@ -23,6 +23,31 @@ pytestmark = [
     pytest.mark.room(number=1, name="Bildung & Lernen", capacity=2),
 ]
 CHANGELIST = "/admin/registrations/registration/"
+# An event that began an hour ago (import time): the list shows attendance only from then on.
+BEGUN = timezone.now() - dt.timedelta(hours=1)
+
+
+def text(cell: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+
+def row_cells(html: str) -> list[list[str]]:
+    """The list's rows as the text of their cells (without the checkbox)."""
+    body = html.split('<table id="result_list">')[1].split("</table>")[0].split("<tbody>")[1]
+    return [
+        [text(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)][1:]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def head_cells(html: str) -> list[str]:
+    head = html.split('<table id="result_list">')[1].split("</thead>")[0]
+    return [text(cell) for cell in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)][1:]
+
+
+def local(moment, event) -> str:
+    moment = timezone.localtime(moment, event.tzinfo)
+    return f"{moment:%d.%m.%Y} {moment:%H:%M}"
 
 
 def waiting(room, last_name, seconds):
@@ -35,26 +60,65 @@ def waiting(room, last_name, seconds):
 
 
 def test_changelist_shows_the_organisers_columns(organiser_client, room):
-    RegistrationFactory(
+    person = RegistrationFactory(
         room=room,
         first_name="Jürgen",
         last_name="Weiß",
         email="juergen@example.org",
         organisation="Stadt Köln",
     )
-    response = organiser_client.get(CHANGELIST)
-    assert response.status_code == 200
+    in_line = waiting(room, "Wartend", 1)
+    response = organiser_client.get(CHANGELIST, {"o": "1"})
     html = response.content.decode()
-    for text in [
-        "Weiß, Jürgen",
-        "juergen@example.org",
-        "Stadt Köln",
-        "Raum 1: Bildung &amp; Lernen",
-        "bestätigt",
+    # Before the event: no attendance column, no e-mail column (search finds addresses).
+    assert head_cells(html) == [
+        "Name",
+        "Organisation",
+        "Raum",
+        "Status",
         "Platz auf der Warteliste",
         "Angemeldet am",
-    ]:
-        assert text in html
+    ]
+    assert row_cells(html) == [
+        [
+            "Wartend, Erika",
+            "-",
+            "Raum 1: Bildung &amp; Lernen",
+            "Warteliste",
+            "1",
+            local(in_line.created_at, room.event),
+        ],
+        [
+            "Weiß, Jürgen",
+            "Stadt Köln",
+            "Raum 1: Bildung &amp; Lernen",
+            "Bestätigt",
+            "-",
+            local(person.created_at, room.event),
+        ],
+    ]
+    assert "juergen@example.org" not in html
+    assert "None" not in html
+
+
+@pytest.mark.event(starts_at=BEGUN)
+def test_attended_column_appears_once_the_event_has_begun(organiser_client, room):
+    came = RegistrationFactory(room=room, last_name="Dabei")
+    attendance_mark(registrations=Registration.objects.filter(pk=came.pk))
+    RegistrationFactory(room=room, last_name="Fehlt")
+    later = RoomFactory(event=EventFactory(), number=1)
+    RegistrationFactory(room=later, last_name="Später")
+
+    html = organiser_client.get(CHANGELIST, {"o": "1"}).content.decode()
+    assert head_cells(html)[-1] == "Teilgenommen"
+    # Who came, who did not; nothing yet for the event still to come.
+    assert [(row[0].split(",")[0], row[-1]) for row in row_cells(html)] == [
+        ("Dabei", "Raum 1"),
+        ("Fehlt", "nein"),
+        ("Später", "-"),
+    ]
+    upcoming = organiser_client.get(CHANGELIST, {"event__id__exact": later.event_id})
+    assert head_cells(upcoming.content.decode())[-1] == "Angemeldet am"
 
 
 def test_waitlist_position_counts_per_room_in_order_and_survives_search(organiser_client, room):
@@ -69,7 +133,7 @@ def test_waitlist_position_counts_per_room_in_order_and_survives_search(organise
     result = list(response.context["cl"].result_list)
     assert [(r.last_name, r.waitlist_position) for r in result] == [("Dritte", 3)]
 
-    response = organiser_client.get(CHANGELIST, {"o": "6"})  # by place on the waiting list
+    response = organiser_client.get(CHANGELIST, {"o": "5"})  # by place on the waiting list
     positions = {r.last_name: r.waitlist_position for r in response.context["cl"].result_list}
     assert positions == {"Erste": 1, "Zweite": 2, "Dritte": 3, "Andere": 1, "Bestätigt": None}
 
@@ -124,7 +188,7 @@ def test_search_by_name_email_and_organisation(organiser_client, room):
 def test_changelist_query_count_is_constant(organiser_client, django_assert_num_queries, count):
     # 5,000 registrations of one event in 50 rooms: 80 confirmed and 20 waiting per room, the
     # confirmed ones joined the plenary and their room. With 1: one of each in room 1.
-    event = EventFactory()
+    event = EventFactory(starts_at=BEGUN)
     rooms = [RoomFactory(event=event, number=n, capacity=80) for n in range(1, 51)]
     joined = timezone.now()
     for index, room in enumerate(rooms):
@@ -140,10 +204,11 @@ def test_changelist_query_count_is_constant(organiser_client, django_assert_num_
         if count == 1:
             break
     organiser_client.get(CHANGELIST)  # warm the session and content type caches
-    # session, user, Organisers group, user and group permissions, the event filter, the room
-    # filter, the page count and the full count, the page itself, the page's attendance.
-    with django_assert_num_queries(11):
-        response = organiser_client.get(CHANGELIST, {"o": "-6", "status__exact": "waiting"})
+    # session, user, Organisers group, user and group permissions, whether an event has begun
+    # (the attendance column), the event filter, the room filter, the page count and the full
+    # count, the page itself, the page's attendance, the event in the header.
+    with django_assert_num_queries(13):
+        response = organiser_client.get(CHANGELIST, {"o": "-5", "status__exact": "waiting"})
     assert response.status_code == 200
     waiting_count = 1 if count == 1 else 1000
     assert response.context["cl"].result_count == waiting_count
@@ -152,14 +217,15 @@ def test_changelist_query_count_is_constant(organiser_client, django_assert_num_
     assert len(shown) == min(waiting_count, 100)
     assert [r.waitlist_position for r in shown[:3]] == ([1] if count == 1 else [20, 20, 20])
     # A page of people who attended: their places in one query for the whole page.
-    with django_assert_num_queries(11):
-        response = organiser_client.get(CHANGELIST, {"o": "4", "attended": "yes"})  # by room
+    with django_assert_num_queries(13):
+        response = organiser_client.get(CHANGELIST, {"o": "3", "attended": "yes"})  # by room
     cells = re.findall(r'<td class="field-attended">([^<]*)</td>', response.content.decode())
     assert cells == (
         ["Plenum, Raum 1"] if count == 1 else ["Plenum, Raum 1"] * 80 + ["Plenum, Raum 2"] * 20
     )
 
 
+@pytest.mark.event(starts_at=BEGUN)
 def test_attended_column_lists_the_places_first_joined_first(organiser_client, room):
     room3 = RoomFactory(event=room.event, number=3, name="Gesundheit")
     nine = dt.datetime(2027, 3, 16, 9, 0, tzinfo=dt.UTC)
@@ -180,7 +246,7 @@ def test_attended_column_lists_the_places_first_joined_first(organiser_client, r
     html = response.content.decode()
     cells = re.findall(r'<td class="field-attended">([^<]*)</td>', html)
     # Abwesend, Beides, Gewechselt
-    assert cells == ["-", "Plenum, Raum 3", "Raum 1, Raum 3"]
+    assert cells == ["nein", "Plenum, Raum 3", "Raum 1, Raum 3"]
 
 
 def test_attended_filter_still_filters_by_attendance(organiser_client, room):

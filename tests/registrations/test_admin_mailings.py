@@ -205,8 +205,9 @@ def test_sent_mailing_page_query_count_is_constant(
     url = reverse("admin:registrations_mailing_change", args=[mailing.pk])
     organiser_client.get(url)
     # session, user, draft check, the mailing with its counts, Organisers group, permissions (2),
-    # the recipients with registration and room, the event and the room shown read-only.
-    with django_assert_num_queries(10):
+    # the recipients with registration and room, the event and the room shown read-only, the
+    # event in the header.
+    with django_assert_num_queries(11):
         response = organiser_client.get(url)
     assert response.content.decode().count("@example.org") >= count
 
