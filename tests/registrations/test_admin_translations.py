@@ -28,3 +28,14 @@ def test_the_actions_bar_and_the_logged_out_page_are_german(organiser_client, ro
     assert run in listed
     logged_out = organiser_client.post("/admin/logout/").content.decode()
     assert '<li aria-current="page">Abmelden</li>' in logged_out
+
+
+def test_the_date_and_time_pickers_speak_german(organiser_client):
+    """Django's JavaScript catalogue lacks these German strings; locale/de/…/djangojs.po has them."""
+    catalogue = organiser_client.get("/admin/jsi18n/", headers={"accept-language": "de"})
+
+    text = catalogue.content.decode()
+    assert catalogue.status_code == 200
+    assert '"Today (%(date)s)": "Heute (%(date)s)"' in text
+    assert '"Remove all %s": "Alle %s entfernen"' in text
+    assert '"Hinweis: Geben Sie Zeiten in der Zeitzone %(timezone)s ein.' in text
