@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
+import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
 from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
@@ -88,13 +89,13 @@ class AgendaItemInline(admin.TabularInline):
 class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
-    search_fields = ["title", "subtitle", "slug", "organiser"]
+    search_fields = ["title", "subtitle", "slug", "organiser__name"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RoomInline, AgendaItemInline, ReminderInline]
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "subtitle", "slug", "organiser", "organiser_url"]}),
+        (None, {"fields": ["title", "subtitle", "slug", "organiser"]}),
         (
             _("Time and place"),
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
@@ -113,7 +114,6 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             },
         ),
         (_("Event day"), {"fields": ["plenary_join_url", "join_opens_minutes"]}),
-        (_("Privacy"), {"fields": ["privacy_notice", "privacy_notice_version"]}),
         (_("Embedding on other websites"), {"fields": ["embed_origins", "embed_snippet"]}),
     ]
     readonly_fields = ["embed_snippet"]
