@@ -8,17 +8,16 @@ fails the task, so the mail shows among the mails that failed for good.
 """
 
 import logging
+import re
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.tasks import default_task_backend, task
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from koki.site import absolute_url
-from registrations import occupancy
+from registrations import mail_layout, occupancy
 from registrations.emails import (
     MAX_ATTEMPTS,
     MESSAGE_MAIL_TASK,
@@ -67,18 +66,26 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
 
 
 def mailing_render(*, mailing: Mailing, registration: Registration) -> dict[str, str]:
-    """Subject and text of one person's mail; the footer in the language they registered in."""
-    with translation.override(registration.language):
-        text = render_to_string(
-            "emails/mailing.txt",
+    """Subject, HTML and plain text of one person's mail: the organiser's text as typed (its
+    paragraphs, line breaks and addresses as links), the frame in the language they
+    registered in."""
+    subject = mail_layout.one_line(mailing.subject)
+    with translation.override(registration.language), timezone.override(mailing.event.tzinfo):
+        content = mail_layout.render(
+            "emails/mailing.html",
             {
+                **mail_layout.layout_context(mailing.event),
+                "language": registration.language,
+                "subject": subject,
                 "mailing": mailing,
+                "paragraphs": [
+                    part.strip() for part in re.split(r"\n\s*\n", mailing.body) if part.strip()
+                ],
                 "registration": registration,
-                "event": mailing.event,
                 "manage_url": absolute_url(registration.get_absolute_url()),
             },
         )
-    return {"subject": mailing.subject, "text": text}
+    return {"subject": subject, **content}
 
 
 def mailing_send(*, mailing: Mailing, now=None) -> int:
@@ -143,7 +150,7 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
     """Send one person's mail of a mailing and record the outcome."""
     recipient = (
         MailingRecipient.objects.select_related(
-            "mailing__event", "registration__event", "registration__room"
+            "mailing__event__organiser", "registration__event", "registration__room"
         )
         .filter(pk=recipient_id)
         .first()
@@ -157,8 +164,12 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
         )
         return
     content = mailing_render(mailing=recipient.mailing, registration=registration)
-    message = EmailMessage(
-        subject=content["subject"], body=content["text"], to=[registration.email]
+    message = mail_layout.message(
+        event=recipient.mailing.event,
+        subject=content["subject"],
+        content=content,
+        to=[registration.email],
+        language=registration.language,
     )
     try:
         message.send()
