@@ -203,6 +203,17 @@ def test_footer_of_every_public_page_has_the_legal_links(client, stadt):
                 assert f">{label}</a></li>" in nav, (path, label)
 
 
+def test_an_organisers_legal_pages_link_that_organisers_pages(client, stadt):
+    OrganiserFactory(slug="betrieb", name="Betrieb GmbH", is_site_operator=True)
+
+    html = client.get("/barrierefreiheit/stadt/").content.decode()
+
+    nav = html[html.index('<nav class="legal-links"') :]
+    assert '<a href="/impressum/stadt/">Impressum</a>' in nav
+    assert '<a href="/datenschutz/stadt/">Datenschutz</a>' in nav
+    assert '<a href="mailto:info@musterstadt.example">Kontakt</a>' in nav
+
+
 def test_a_page_without_an_event_links_the_contact_section(client):
     html = client.get("/").content.decode()
 

@@ -5,7 +5,9 @@ import re
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
+from events.templatetags.koki_text import quoted_text
 from registrations import mail_layout, mailings, reminders
 from registrations.models import Mailing
 from tests.factories import EventFactory, OrganiserFactory, RegistrationFactory, RoomFactory
@@ -57,12 +59,11 @@ def test_subject_sender_and_reply_address(built, kind, settings):
     assert message.to == [registration.email]
 
 
-@pytest.mark.parametrize("kind", sorted(SUBJECTS_DE))
+# A cancellation and a message to all attendees name no room.
+@pytest.mark.parametrize("kind", sorted(set(SUBJECTS_DE) - {"cancelled", "mailing"}))
 def test_the_room_is_named_in_html_and_text(built, kind):
     message, registration = built[kind]
     room = str(registration.room)
-    if kind == "cancelled" or kind == "mailing":
-        pytest.skip("a cancellation and a message to all attendees name no room")
 
     assert room in message.body
     assert room.replace("&", "&amp;") in html_of(message)
@@ -238,3 +239,13 @@ def test_plain_text_of_lists_links_and_paragraphs():
     assert mail_layout.plain_text(html) == (
         "One link <https://a.example/>.\n\n- First\n- https://b.example/\n\nA\nB\n"
     )
+
+
+def test_quotation_marks_only_around_a_title_without_its_own():
+    with translation.override("de"):
+        assert quoted_text("Abschlusstag") == "„Abschlusstag“"
+        assert quoted_text(TITLE) == TITLE
+        assert quoted_text('Der "KI-Tag"') == 'Der "KI-Tag"'
+    with translation.override("en"):
+        assert quoted_text("Closing day") == "“Closing day”"
+        assert quoted_text("Kommunen’s day") == "“Kommunen’s day”"  # an apostrophe is no quote
