@@ -178,7 +178,7 @@ def test_a_title_with_line_breaks_cannot_add_headers():
 
 
 def test_a_long_subject_is_folded_and_decodes_whole():
-    title = "Fachtag „Künstliche Intelligenz“ " + "für Städte, Gemeinden und Landkreise " * 5
+    title = "Fachtag „Künstliche Intelligenz“ " + "für Städte, Gemeinden und Landkreise " * 4
     registration = RegistrationFactory(room=RoomFactory(event=EventFactory(title=title.strip())))
     from registrations import emails
 
