@@ -116,6 +116,8 @@ def message(
         from_email=from_email,
         to=to,
         reply_to=reply_to(event),
+        # Sent by a program (RFC 3834): out-of-office answers stay away.
+        headers={"Auto-Submitted": "auto-generated"},
     )
     mail.attach_alternative(content["html"], "text/html")
     return mail

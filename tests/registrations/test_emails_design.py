@@ -56,6 +56,7 @@ def test_subject_sender_and_reply_address(built, kind, settings):
     assert header(message, "From") == f"{ORGANISER} über koki <noreply@localhost>"
     assert header(message, "Reply-To") == f"{ORGANISER} <kontakt@example.org>"
     assert header(message, "To") == registration.email
+    assert header(message, "Auto-Submitted") == "auto-generated"
     assert message.to == [registration.email]
 
 
