@@ -89,7 +89,7 @@ def prepare() -> tuple[list[str], str]:
                 last_name=f"Teilnehmerin {number}",
                 email=f"join-{number:04d}@example.org",
                 consent_at=now,
-                privacy_notice_version=event.privacy_notice_version,
+                privacy_notice_version=event.organiser.privacy_notice_version,
                 email_confirmed_at=now,
             )  # the token: its field's default, a new one for each
             for number in range(ATTENDEES)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
+import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
 from events import services
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
@@ -24,8 +25,8 @@ admin.site.index_title = _("Overview")
 
 def only_event_pk() -> int | None:
     """The event an add form can assume: the only one that has not ended, else the only one."""
-    for events in (Event.objects.upcoming(), Event.objects.all()):
-        pks = list(events.order_by("pk").values_list("pk", flat=True)[:2])
+    for candidates in (Event.objects.upcoming(), Event.objects.all()):
+        pks = list(candidates.order_by("pk").values_list("pk", flat=True)[:2])
         if len(pks) == 1:
             return pks[0]
         if pks:
@@ -208,13 +209,13 @@ class AgendaItemInline(admin.TabularInline):
 class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
-    search_fields = ["title", "subtitle", "slug", "organiser"]
+    search_fields = ["title", "subtitle", "slug", "organiser__name"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RoomInline, AgendaItemInline, ReminderInline]
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "subtitle", "slug", "organiser", "organiser_url"]}),
+        (None, {"fields": ["title", "subtitle", "slug", "organiser"]}),
         (
             _("Time and place"),
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
@@ -234,10 +235,6 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
         ),
         (_("Event day"), {"fields": ["plenary_join_url", "join_opens_minutes"]}),
         # Rarely changed: folded until opened.
-        (
-            _("Privacy"),
-            {"fields": ["privacy_notice", "privacy_notice_version"], "classes": ["collapse"]},
-        ),
         (
             _("Embedding on other websites"),
             {"fields": ["embed_origins", "embed_snippet"], "classes": ["collapse"]},

@@ -37,7 +37,15 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker, programme_changed
+from events.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    Organiser,
+    Room,
+    Speaker,
+    programme_changed,
+)
 
 ENTRY_SECONDS = 24 * 60 * 60  # entries of a generation that nothing changes
 
@@ -162,6 +170,8 @@ def bump(*, event_ids) -> None:
 def _event_ids(instance) -> set[int]:
     if isinstance(instance, Event):
         return {instance.pk}
+    if isinstance(instance, Organiser):  # shown in each of its events' pages and mails
+        return set(Event.objects.filter(organiser=instance).values_list("pk", flat=True))
     if isinstance(instance, Room | AgendaItem):
         return {instance.event_id}
     if isinstance(instance, AgendaItemSpeaker):
@@ -193,6 +203,7 @@ def connect_signals() -> None:
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
         programme_changed.connect(_changed, sender=model, dispatch_uid=f"{uid}-update")
+    post_save.connect(_changed, sender=Organiser, dispatch_uid="koki-cache-Organiser-save")
     # Before and after each change of the links: a speaker's removed items are found only
     # before (pre_remove, pre_clear), the items added only after.
     m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
@@ -260,7 +271,7 @@ def published_event(*, slug: str, entries: tuple[str, ...] = ()) -> PublicEvent:
         if pk is None:
             raise Http404
         current = generation(pk)
-        event = get_object_or_404(Event.objects.published(), pk=pk)
+        event = get_object_or_404(Event.objects.published().select_related("organiser"), pk=pk)
         public = PublicEvent(event=event, generation=current)
         store_entry(public, "event", event, ENTRY_SECONDS)
         local.set(f"slug:{slug}", event.pk)

@@ -39,6 +39,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events import services
+from events.demo_organiser import demo_organiser
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 from events.signals import event_schedule_changed
 
@@ -246,9 +247,7 @@ def _create(day: dt.date) -> Event:
         subtitle="Ergebnisse, Publikation, acht Deep Dives und ein Podium zu Digitalisierung "
         "und Nachhaltigkeit",
         description=DESCRIPTION,
-        organiser="Co:Lab – Denklabor & Kollaborationsplattform für Gesellschaft & "
-        "Digitalisierung e.V.",
-        organiser_url="https://colab-digital.de/",
+        organiser=demo_organiser(),
         starts_at=_at(day, "10:00"),
         ends_at=_at(day, "12:45"),
         timezone="Europe/Berlin",

@@ -78,6 +78,10 @@ def validate_https(value: str) -> None:
         )
 
 
+# The conciliation body under § 16 BGG, the enforcement body for federal public bodies.
+SCHLICHTUNGSSTELLE_URL = "https://www.schlichtungsstelle-bgg.de/"
+
+
 def default_hold_minutes() -> int:
     return settings.KOKI_HOLD_MINUTES
 
@@ -104,6 +108,151 @@ class ProgrammeQuerySet(models.QuerySet):
     update.alters_data = True
 
 
+class OrganiserQuerySet(models.QuerySet):
+    def site_operator(self) -> "Organiser | None":
+        """Whose legal notice, privacy notice and accessibility statement the site's own pages
+        show: the organiser marked as the site's operator, else the organiser of the next
+        published event, else the first one entered; None on a site without organisers."""
+        marked = self.filter(is_site_operator=True).first()
+        if marked is not None:
+            return marked
+        upcoming = Event.objects.published().upcoming().order_by("starts_at")
+        next_event = upcoming.select_related("organiser").first()
+        return next_event.organiser if next_event else self.order_by("pk").first()
+
+
+class Organiser(models.Model):
+    """Who holds an event: its legal notice (Impressum), privacy notice and accessibility
+    statement, and the name and reply address of its mails."""
+
+    class Conformance(models.TextChoices):
+        FULL = "full", _("fully compliant")
+        PARTIAL = "partial", _("partially compliant")
+        NONE = "none", _("not compliant")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(
+        _("short name (URL)"),
+        max_length=80,
+        unique=True,
+        help_text=_("Used in the addresses of the legal pages: /impressum/<short name>/."),
+    )
+    website = models.URLField(_("website"), blank=True)
+    contact_email = models.EmailField(
+        _("contact e-mail"),
+        blank=True,
+        help_text=_("Shown on the legal pages and in the footer; replies to koki's mails go here."),
+    )
+    phone = models.CharField(_("telephone"), max_length=60, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    represented_by = models.CharField(
+        _("represented by"),
+        max_length=300,
+        blank=True,
+        help_text=_("Who represents the organisation (board, managing director, mayor)."),
+    )
+    register_entry = models.CharField(
+        _("register entry"),
+        max_length=300,
+        blank=True,
+        help_text=_("Register, court and number, e.g. Vereinsregister Amtsgericht Berlin, VR 1."),
+    )
+    vat_id = models.CharField(_("VAT identification number"), max_length=40, blank=True)
+    content_responsible = models.CharField(
+        _("responsible for the content"),
+        max_length=300,
+        blank=True,
+        help_text=_("Name and address under § 18(2) MStV, if different from the above."),
+    )
+    imprint_extra = models.TextField(
+        _("further legal notice"),
+        blank=True,
+        help_text=_("Supervisory authority, professional rules, … Paragraphs: a blank line."),
+    )
+    privacy_contact = models.TextField(
+        _("data protection contact"),
+        blank=True,
+        help_text=_("The data protection officer, or whom to ask about personal data."),
+    )
+    privacy_notice = models.TextField(
+        _("privacy notice"),
+        blank=True,
+        help_text=_("Empty: koki's default notice, filled in with the details above."),
+    )
+    privacy_notice_version = models.PositiveIntegerField(
+        _("privacy notice version"),
+        default=1,
+        help_text=_(
+            "Raise it when the notice changes; each registration records the version its "
+            "consent was given to."
+        ),
+    )
+    privacy_notice_date = models.DateField(_("privacy notice as of"), default=timezone.localdate)
+    accessibility_status = models.CharField(
+        _("conformance with BITV 2.0 / WCAG"),
+        max_length=10,
+        choices=Conformance.choices,
+        default=Conformance.PARTIAL,
+    )
+    accessibility_limitations = models.TextField(
+        _("known limitations"),
+        blank=True,
+        help_text=_("Empty: the limitations koki knows of. Paragraphs: a blank line."),
+    )
+    accessibility_date = models.DateField(
+        _("accessibility statement as of"), default=timezone.localdate
+    )
+    accessibility_email = models.EmailField(
+        _("accessibility feedback e-mail"), blank=True, help_text=_("Empty: the contact e-mail.")
+    )
+    accessibility_phone = models.CharField(
+        _("accessibility feedback telephone"), max_length=60, blank=True
+    )
+    enforcement_body = models.TextField(
+        _("enforcement body"),
+        blank=True,
+        help_text=_(
+            "Empty: the conciliation body under § 16 BGG (federal bodies). Bodies of a Land "
+            "name their Land's enforcement or conciliation body here."
+        ),
+    )
+    enforcement_url = models.URLField(
+        _("enforcement body's website"), blank=True, default=SCHLICHTUNGSSTELLE_URL
+    )
+    is_site_operator = models.BooleanField(
+        _("operates this site"),
+        default=False,
+        help_text=_(
+            "The site's own legal pages (/impressum/, …) show this organiser's details. "
+            "Without one: the organiser of the next event."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = OrganiserQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organiser")
+        verbose_name_plural = _("organisers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_site_operator"],
+                condition=Q(is_site_operator=True),
+                name="organiser_one_site_operator",
+                violation_error_message=_("Only one organiser can operate this site."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def feedback_email(self) -> str:
+        return self.accessibility_email or self.contact_email
+
+
 class EventQuerySet(ProgrammeQuerySet):
     event_path = "pk"
 
@@ -121,8 +270,13 @@ class Event(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Paragraphs are separated by a blank line.")
     )
-    organiser = models.CharField(_("organiser"), max_length=200)
-    organiser_url = models.URLField(_("organiser's website"), blank=True)
+    organiser = models.ForeignKey(
+        Organiser,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("organiser"),
+        help_text=_("Their legal notice, privacy notice and contact apply to the event."),
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     timezone = models.CharField(
@@ -163,16 +317,6 @@ class Event(models.Model):
     )
     hold_minutes = models.PositiveIntegerField(
         _("minutes an unconfirmed registration holds its seat"), default=default_hold_minutes
-    )
-    privacy_notice = models.TextField(
-        _("privacy notice"),
-        blank=True,
-        help_text=_("Empty: the site-wide default notice is shown."),
-    )
-    privacy_notice_version = models.PositiveIntegerField(
-        _("privacy notice version"),
-        default=1,
-        help_text=_("Raise it when the notice changes; each consent records the version."),
     )
     is_published = models.BooleanField(_("published"), default=False)
     embed_origins = models.TextField(

@@ -9,7 +9,7 @@ from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 
 def event_list_public() -> QuerySet[Event]:
     """Published events that have not ended yet, soonest first."""
-    return Event.objects.published().upcoming().order_by("starts_at")
+    return Event.objects.published().upcoming().select_related("organiser").order_by("starts_at")
 
 
 def agenda_items_for(*, event: Event) -> QuerySet[AgendaItem]:

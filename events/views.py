@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import ListView, TemplateView
 
-from events import cache, selectors
+from events import cache, legal, selectors
 from events.models import embed_origin_list
 from events.pages import CachedPageMixin
 
@@ -50,16 +50,15 @@ class EventListView(ListView):
 
 
 class PrivacyView(PublicEventMixin, TemplateView):
-    """The event's privacy notice: the organiser's own text, or the site-wide default."""
+    """The privacy notice a registration for the event consents to: its organiser's own text,
+    or koki's default filled in with the organiser's details (events/legal.py)."""
 
     template_name = "events/privacy.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            purge_after_days=settings.KOKI_PURGE_AFTER_DAYS,
-            privacy_contact=settings.KOKI_PRIVACY_CONTACT,
-            **kwargs,
-        )
+        context = super().get_context_data(**kwargs)
+        context.update(legal.privacy_context(organiser=self.event.organiser, event=self.event))
+        return context
 
 
 @method_decorator(xframe_options_exempt, name="dispatch")

@@ -52,7 +52,7 @@ def certificate_queryset(registrations: QuerySet[Registration]) -> QuerySet[Regi
         Registration.objects.filter(pk__in=registrations.order_by().values("pk"))
         .filter(attended_at__isnull=False, anonymised_at__isnull=True)
         .exclude(status=Registration.Status.CANCELLED)
-        .select_related("event")
+        .select_related("event__organiser")
         .prefetch_related(_with_places())
         .order_by("event__starts_at", "event_id", Lower("last_name"), Lower("first_name"), "pk")
     )

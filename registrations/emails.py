@@ -21,7 +21,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
 from django.tasks import TaskResultStatus, default_task_backend, task
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -31,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from events.calendar_links import calendar_links
 from events.exports.ical import personal_cancellation, personal_invitation
 from koki.site import absolute_url
-from registrations import joining, selectors
+from registrations import joining, mail_layout, selectors
 from registrations.models import Registration
 
 logger = logging.getLogger(__name__)
@@ -73,15 +72,17 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
     event = registration.event
     with translation.override(registration.language), timezone.override(event.tzinfo):
         confirmed = registration.status == Registration.Status.CONFIRMED
+        subject = mail_layout.one_line(SUBJECTS[kind] % {"event": event.title})
         context = {
+            **mail_layout.layout_context(event),
+            "language": registration.language,
+            "subject": subject,
             "kind": kind,
             "registration": registration,
             # What a person typed reaches a mailbox only once its owner confirmed the address:
             # before that, anyone could have typed it, to anyone's address.
             "greeting_name": registration.full_name if registration.email_confirmed_at else "",
-            "event": event,
             "room": registration.room,
-            "event_url": absolute_url(event.get_absolute_url()),
             "manage_url": absolute_url(registration.get_absolute_url()),
             "confirm_url": absolute_url(
                 reverse("registrations:confirm", kwargs={"token": registration.token})
@@ -103,11 +104,7 @@ def render(registration: Registration, kind: str) -> dict[str, str]:
                 event=event, rooms=[registration.room], language=registration.language
             ),
         }
-        return {
-            "subject": str(SUBJECTS[kind] % {"event": event.title}),
-            "text": render_to_string("emails/registration.txt", context),
-            "html": render_to_string("emails/registration.html", context),
-        }
+        return {"subject": subject, **mail_layout.render("emails/registration.html", context)}
 
 
 def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]:
@@ -129,10 +126,13 @@ def calendar_attachment(registration: Registration, kind: str) -> dict[str, str]
 def build(registration: Registration, kind: str) -> EmailMultiAlternatives:
     """The whole mail: plain text, HTML and, where the state calls for one, a calendar part."""
     content = render(registration, kind)
-    message = EmailMultiAlternatives(
-        subject=content["subject"], body=content["text"], to=[registration.email]
+    message = mail_layout.message(
+        event=registration.event,
+        subject=content["subject"],
+        content=content,
+        to=[registration.email],
+        language=registration.language,
     )
-    message.attach_alternative(content["html"], "text/html")
     if attachment := calendar_attachment(registration, kind):
         message.attach(
             "invite.ics",
@@ -184,7 +184,9 @@ def send_registration_mail_task(
     whether a mail went out.
     """
     registration = (
-        Registration.objects.select_related("event", "room").filter(pk=registration_id).first()
+        Registration.objects.select_related("event__organiser", "room")
+        .filter(pk=registration_id)
+        .first()
     )
     if registration is None or registration.anonymised_at is not None:
         return False

@@ -8,17 +8,16 @@ fails the task, so the mail shows among the mails that failed for good.
 """
 
 import logging
+import re
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.tasks import default_task_backend, task
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from koki.site import absolute_url
-from registrations import occupancy
+from registrations import mail_layout, occupancy
 from registrations.emails import (
     MAX_ATTEMPTS,
     MESSAGE_MAIL_TASK,
@@ -67,23 +66,29 @@ def mailing_audience(*, mailing: Mailing) -> QuerySet[Registration]:
 
 
 def mailing_render(
-    *, mailing: Mailing, registration: Registration, manage_url: str | None = None
+    *, mailing: Mailing, registration: Registration, test_notice: str = ""
 ) -> dict[str, str]:
-    """Subject and text of one person's mail; the footer in the language they registered in.
-
-    `manage_url` stands in for the person's own link (the test mail has none).
-    """
-    with translation.override(registration.language):
-        text = render_to_string(
-            "emails/mailing.txt",
+    """Subject, HTML and plain text of one person's mail: the organiser's text as typed (its
+    paragraphs, line breaks and addresses as links), the frame in the language they
+    registered in. A test (`test_notice`) says so at the top and links nobody's registration."""
+    subject = mail_layout.one_line(mailing.subject)
+    with translation.override(registration.language), timezone.override(mailing.event.tzinfo):
+        content = mail_layout.render(
+            "emails/mailing.html",
             {
+                **mail_layout.layout_context(mailing.event),
+                "language": registration.language,
+                "subject": subject,
                 "mailing": mailing,
+                "paragraphs": [
+                    part.strip() for part in re.split(r"\n\s*\n", mailing.body) if part.strip()
+                ],
                 "registration": registration,
-                "event": mailing.event,
-                "manage_url": manage_url or absolute_url(registration.get_absolute_url()),
+                "test_notice": test_notice,
+                "manage_url": "" if test_notice else absolute_url(registration.get_absolute_url()),
             },
         )
-    return {"subject": mailing.subject, "text": text}
+    return {"subject": subject, **content}
 
 
 def mailing_send_test(*, mailing: Mailing, to: str) -> None:
@@ -92,22 +97,19 @@ def mailing_send_test(*, mailing: Mailing, to: str) -> None:
 
     Nobody else receives it and nothing is recorded: the mailing stays a draft.
     """
-    stand_in = Registration(
-        event=mailing.event, room=mailing.room, language=translation.get_language() or "de"
-    )
-    content = mailing_render(
-        mailing=mailing,
-        registration=stand_in,
-        manage_url=str(_("[the personal link of each recipient]")),
-    )
+    language = translation.get_language() or "de"
+    stand_in = Registration(event=mailing.event, room=mailing.room, language=language)
     notice = _(
         "TEST – only you receive this mail. The attendees receive the message below only when "
         "you send it from the admin, each with their own personal link."
     )
-    message = EmailMessage(
+    content = mailing_render(mailing=mailing, registration=stand_in, test_notice=str(notice))
+    message = mail_layout.message(
+        event=mailing.event,
         subject=str(_("[TEST] %(subject)s") % {"subject": content["subject"]}),
-        body=f"{notice}\n\n{content['text']}",
+        content=content,
         to=[to],
+        language=language,
     )
     try:
         message.send()
@@ -181,7 +183,7 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
     """Send one person's mail of a mailing and record the outcome."""
     recipient = (
         MailingRecipient.objects.select_related(
-            "mailing__event", "registration__event", "registration__room"
+            "mailing__event__organiser", "registration__event", "registration__room"
         )
         .filter(pk=recipient_id)
         .first()
@@ -195,8 +197,12 @@ def mailing_deliver(*, recipient_id: int, attempt: int = 1) -> None:
         )
         return
     content = mailing_render(mailing=recipient.mailing, registration=registration)
-    message = EmailMessage(
-        subject=content["subject"], body=content["text"], to=[registration.email]
+    message = mail_layout.message(
+        event=recipient.mailing.event,
+        subject=content["subject"],
+        content=content,
+        to=[registration.email],
+        language=registration.language,
     )
     try:
         message.send()

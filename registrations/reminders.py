@@ -105,7 +105,9 @@ def send_reminder_mail_task(*, delivery_id: int, attempt: int = 1) -> bool:
     """Send one claimed reminder, unless the person's status changed since it was claimed (a
     cancellation, a promotion: that change sent its own mail). Returns whether it went out."""
     delivery = (
-        ReminderDelivery.objects.select_related("registration__event", "registration__room")
+        ReminderDelivery.objects.select_related(
+            "registration__event__organiser", "registration__room"
+        )
         .filter(pk=delivery_id)
         .first()
     )

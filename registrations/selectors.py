@@ -12,7 +12,7 @@ from registrations.models import Registration
 
 def registration_get_by_token(*, token: str, status: str = "") -> Registration:
     """The registration behind a secret link (in `status`, if given), else 404."""
-    registrations = Registration.objects.select_related("event", "room")
+    registrations = Registration.objects.select_related("event__organiser", "room")
     if status:
         registrations = registrations.filter(status=status)
     return get_object_or_404(registrations, token=token)
@@ -41,7 +41,7 @@ def registration_data_export(*, registration: Registration) -> dict:
         "event": {
             "title": registration.event.title,
             "starts_at": iso(registration.event.starts_at),
-            "organiser": registration.event.organiser,
+            "organiser": registration.event.organiser.name,
         },
         "registration": {
             "first_name": registration.first_name,

@@ -319,7 +319,7 @@ def registration_create(
                     job_role=job_role,
                     language=language,
                     consent_at=now,
-                    privacy_notice_version=event.privacy_notice_version,
+                    privacy_notice_version=event.organiser.privacy_notice_version,
                 )
                 _place(registration, locked, seats=seats, join_waitlist=join_waitlist, now=now)
                 stored = _insert_or_find(registration)

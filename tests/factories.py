@@ -4,7 +4,7 @@ import zoneinfo
 import factory
 from django.utils import timezone
 
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Organiser, Room, Speaker
 from registrations.models import Registration
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -14,13 +14,26 @@ def future_day(days: int = 30) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=days)
 
 
+class OrganiserFactory(factory.django.DjangoModelFactory):
+    """Shared by default: the events of a test have one organiser, as on a real site."""
+
+    class Meta:
+        model = Organiser
+        django_get_or_create = ("slug",)
+
+    slug = "colab"
+    name = "Co:Lab e.V."
+    website = "https://colab.example/"
+    contact_email = "kontakt@colab.example"
+
+
 class EventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Event
 
     slug = factory.Sequence(lambda n: f"event-{n}")
     title = factory.Sequence(lambda n: f"Veranstaltung {n}")
-    organiser = "Co:Lab e.V."
+    organiser = factory.SubFactory(OrganiserFactory)
     starts_at = factory.LazyFunction(
         lambda: dt.datetime.combine(future_day(), dt.time(10, 0), tzinfo=BERLIN)
     )

@@ -145,7 +145,7 @@ def item_uid(item: AgendaItem) -> str:
 def _organizer(event: Event) -> vCalAddress:
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or f"noreply@{site_host()}"
     organizer = vCalAddress(f"mailto:{address}")
-    organizer.params["cn"] = vText(event.organiser)
+    organizer.params["cn"] = vText(event.organiser.name)
     return organizer
 
 

@@ -101,7 +101,7 @@ def attendee(demo_event):
 
 def plenary_link_in(message) -> str:
     """The path of the plenary join link in a reminder's text."""
-    links = re.findall(r"^- Plenum \(ab 09:45 Uhr\): (\S+)$", message.body, flags=re.MULTILINE)
+    links = re.findall(r"^- Plenum <(\S+)> \(ab 09:45 Uhr\)$", message.body, flags=re.MULTILINE)
     assert len(links) == 1, message.body
     return urlsplit(links[0]).path
 

@@ -26,7 +26,7 @@ def test_load_koki_demo_loads_the_real_facts():
     assert event.title == (
         "Abschlussveranstaltung der Initiative „#KoKI – Künstliche Intelligenz in Kommunen“"
     )
-    assert event.organiser.startswith("Co:Lab – Denklabor & Kollaborationsplattform")
+    assert event.organiser.name.startswith("Co:Lab – Denklabor & Kollaborationsplattform")
     assert event.starts_at == dt.datetime(2027, 3, 16, 10, 0, tzinfo=BERLIN)
     assert event.ends_at == dt.datetime(2027, 3, 16, 12, 45, tzinfo=BERLIN)
     assert event.is_published

@@ -72,7 +72,7 @@ def test_programme_feed_has_every_item_with_stable_uid_and_right_instants(client
         assert int(event["SEQUENCE"]) == 0
         assert str(event["URL"]) == "http://127.0.0.1:8000/events/koki-abschluss/"
         assert str(event["ORGANIZER"]) == "mailto:noreply@localhost"
-        assert event["ORGANIZER"].params["CN"] == demo_event.organiser
+        assert event["ORGANIZER"].params["CN"] == demo_event.organiser.name
         assert event.decoded("LAST-MODIFIED") == item.updated_at.replace(microsecond=0)
         assert event.decoded("DTSTAMP").tzinfo is not None
         assert event.get("CATEGORIES").cats == [str(item.get_kind_display())]

@@ -15,6 +15,7 @@ from tests.factories import (
     AgendaItemFactory,
     AgendaItemSpeakerFactory,
     EventFactory,
+    OrganiserFactory,
     RoomFactory,
     SpeakerFactory,
 )
@@ -209,7 +210,7 @@ def test_references_in_organiser_text_are_not_fetched(client, tmp_path, trap_ser
     event = EventFactory(
         slug="boese",
         description=f"Beschreibung {payload}",
-        organiser=f'Orga <img src="{base}/orga.png">',
+        organiser=OrganiserFactory(slug="orga", name=f'Orga <img src="{base}/orga.png">'),
     )
     short = f'<img src="{base}/short.png"> <img src="file://{secret}">'  # for short fields
     room = RoomFactory(event=event, number=1, topic=payload, moderators=short)

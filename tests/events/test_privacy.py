@@ -1,6 +1,8 @@
+import datetime as dt
+
 import pytest
 
-from tests.factories import EventFactory
+from tests.factories import EventFactory, OrganiserFactory
 
 # The language switcher's cookie chooses English; the browser's Accept-Language does not.
 ENGLISH = {"cookie": "django_language=en"}
@@ -12,13 +14,12 @@ def test_privacy_page_shows_the_default_notice_in_german(client, settings):
     settings.KOKI_PRIVACY_CONTACT = (
         "Co:Lab e.V., Musterstraße 1, 10115 Berlin, datenschutz@colab.example"
     )
-    event = EventFactory(
-        slug="tag",
-        title="Abschlusstag",
-        organiser="Co:Lab e.V.",
-        organiser_url="https://colab.example/",
+    organiser = OrganiserFactory(
         privacy_notice_version=3,
+        privacy_notice_date=dt.date(2026, 3, 1),
+        postal_address="Musterstraße 1\n10115 Berlin",
     )
+    event = EventFactory(slug="tag", title="Abschlusstag", organiser=organiser)
 
     response = client.get("/events/tag/privacy/")
 
@@ -26,9 +27,15 @@ def test_privacy_page_shows_the_default_notice_in_german(client, settings):
     html = response.content.decode()
     assert html.count("<h1>") == 1
     assert "<h1>Datenschutzhinweise</h1>" in html
-    assert "Version 3" in html
-    assert '<a href="https://colab.example/">Co:Lab e.V.</a>' in html
-    assert "Kontakt: Co:Lab e.V., Musterstraße 1, 10115 Berlin, datenschutz@colab.example" in html
+    assert "Version 3 vom 1. März 2026" in html
+    assert (
+        '<a href="https://colab.example/">Co:Lab e.V.</a><br>Musterstraße 1<br>10115 Berlin' in html
+    )
+    assert '<a href="mailto:kontakt@colab.example">kontakt@colab.example</a>' in html
+    assert (
+        "Kontakt für den Datenschutz: Co:Lab e.V., Musterstraße 1, 10115 Berlin, "
+        "datenschutz@colab.example" in html
+    )
     assert "die Veranstaltung „Abschlusstag“ durchzuführen" in html
     assert "Art. 6 Abs. 1 lit. a DSGVO" in html
     assert "30 Tage nach dem Ende der Veranstaltung" in html
@@ -48,20 +55,20 @@ def test_privacy_page_shows_the_default_notice_in_english(client, settings):
     html = response.content.decode()
     assert html.count("<h1>") == 1
     assert "<h1>Privacy notice</h1>" in html
-    assert "Version 1" in html
+    assert "Version 1 of " in html
     assert "to run the event “Closing day”" in html
     assert "Art. 6(1)(a) GDPR" in html
     assert "1 day after the end of the event" in html
-    assert "legal notice (Impressum) on the organiser's website" in html
+    assert 'contact details in the <a href="/impressum/colab/">legal notice (Impressum)</a>' in html
     assert "Datenschutzhinweise" not in html
 
 
 def test_privacy_page_shows_the_events_own_notice_instead_of_the_default(client):
-    EventFactory(
-        slug="tag",
-        privacy_notice="Verantwortlich: Stadt Musterstadt.\n\nWir löschen alles <sofort>.",
+    organiser = OrganiserFactory(
+        privacy_notice_de="Verantwortlich: Stadt Musterstadt.\n\nWir löschen alles <sofort>.",
         privacy_notice_version=2,
     )
+    EventFactory(slug="tag", organiser=organiser)
 
     response = client.get("/events/tag/privacy/")
 

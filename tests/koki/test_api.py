@@ -184,7 +184,7 @@ def test_events_lists_published_events_that_are_not_over(client, programme):
             "title": "Abschlusstag",
             "subtitle": "Ergebnisse",
             "organiser": "Co:Lab e.V.",
-            "organiser_url": "",
+            "organiser_url": "https://colab.example/",
             "starts_at": local(event.starts_at),
             "ends_at": local(event.ends_at),
             "timezone": "Europe/Berlin",

@@ -84,7 +84,7 @@ def test_compose_preview_and_send_to_a_room(organiser_client, organiser, room, p
     by_address = {m.to[0]: m for m in mail.outbox}
     anna, ben = by_address["anna@example.org"], by_address["ben@example.org"]
     assert anna.subject == "Ihr Raum öffnet um 11:05"
-    assert anna.body.startswith("Guten Tag,\n\nder Deep Dive beginnt pünktlich.")
+    assert "(Europe/Berlin)\n\nGuten Tag,\n\nder Deep Dive beginnt pünktlich." in anna.body
     assert people["anna"].token in anna.body
     assert people["ben"].token not in anna.body
     assert "Sie erhalten diese Nachricht, weil Sie für" in anna.body
@@ -302,4 +302,4 @@ def test_follow_up_with_links_to_those_who_attended(organiser_client, room, afte
     for message in mail.outbox:
         assert message.subject == "Folien, Aufzeichnung und Ihr Feedback"
         # The links arrive as they were written: plain text, nothing escaped or shortened.
-        assert message.body.startswith(FOLLOW_UP + "\n-- \n")
+        assert f"(Europe/Berlin)\n\n{FOLLOW_UP}\n" in message.body

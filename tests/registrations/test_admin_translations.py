@@ -31,7 +31,7 @@ def test_the_actions_bar_and_the_logged_out_page_are_german(organiser_client, ro
 
 
 def test_the_date_and_time_pickers_speak_german(organiser_client):
-    """Django's JavaScript catalogue lacks these German strings; locale/de/…/djangojs.po has them."""
+    """German strings that Django's JavaScript catalogue lacks come from our djangojs.po."""
     catalogue = organiser_client.get("/admin/jsi18n/", headers={"accept-language": "de"})
 
     text = catalogue.content.decode()

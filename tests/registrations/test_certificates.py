@@ -116,7 +116,7 @@ def test_certificate_in_german_names_person_event_date_places_and_organiser(
     )
     info = pdf_info(response.content, tmp_path)
     assert info["Title"] == f"Teilnahmebescheinigung – {demo_event.title}"
-    assert info["Author"] == demo_event.organiser
+    assert info["Author"] == demo_event.organiser.name
     assert info["Pages"] == "1"
     assert info["Page size"] == "595.276 x 841.89 pts (A4)"
 

@@ -169,7 +169,7 @@ def test_the_worker_renders_the_registration_as_it_is_when_it_sends(settings):
     # The first mail (sent while pending) is out of date and stays unsent; the confirmation
     # greets the person by the name as it is now.
     assert [m.to for m in mail.outbox] == [["erika@example.org"]]
-    assert mail.outbox[0].body.startswith("Guten Tag Erika Maria Mustermann,")
+    assert "(Europe/Berlin)\n\nGuten Tag Erika Maria Mustermann," in mail.outbox[0].body
     assert f"/r/{registration.token}/" in mail.outbox[0].body
     statuses = DBTaskResult.objects.filter(task_path=MAIL_TASK).values_list("status", flat=True)
     assert sorted(statuses) == ["SUCCESSFUL", "SUCCESSFUL"]

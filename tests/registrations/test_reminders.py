@@ -16,7 +16,7 @@ from events.demo import demo_event_load, demo_event_move
 from events.models import Event, Reminder
 from registrations import reminders, services
 from registrations.models import Registration, ReminderDelivery
-from tests.factories import EventFactory, RegistrationFactory
+from tests.factories import EventFactory, OrganiserFactory, RegistrationFactory
 from tests.registrations.admin_helpers import form_data
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -136,7 +136,7 @@ def test_a_new_event_from_the_admin_gets_the_usual_reminders_queued(organiser_cl
     data.update(
         title=["Herbsttreffen"],
         slug=["herbsttreffen"],
-        organiser=["Co:Lab e.V."],
+        organiser=[str(OrganiserFactory().pk)],
         timezone=["Europe/Berlin"],
         starts_at_0=["2099-10-15"],
         starts_at_1=["10:00"],
@@ -170,14 +170,14 @@ def test_confirmed_people_get_the_reminder_and_the_waiting_list_a_note(demo_even
 
     german = by_address[confirmed.email]
     assert german.subject == f"Erinnerung: {demo_event.title}"
-    assert f"wir erinnern Sie an „{demo_event.title}“. Ihr Break-out-Raum: Raum 3: Pflege." in (
+    assert f"wir erinnern Sie an {demo_event.title}.\n\nIhr Break-out-Raum: Raum 3: Pflege" in (
         german.body
     )
-    assert f"- Plenum (ab 09:45 Uhr): http://127.0.0.1:8000/r/{confirmed.token}/join/plenary/" in (
+    assert f"- Plenum <http://127.0.0.1:8000/r/{confirmed.token}/join/plenary/> (ab 09:45 Uhr)" in (
         german.body
     )
     assert (
-        f"- Raum 3: Pflege (ab 10:50 Uhr): http://127.0.0.1:8000/r/{confirmed.token}/join/3/"
+        f"- Raum 3: Pflege <http://127.0.0.1:8000/r/{confirmed.token}/join/3/> (ab 10:50 Uhr)"
         in (german.body)
     )
     assert f"http://127.0.0.1:8000/r/{confirmed.token}/calendar.ics" in german.body

@@ -150,8 +150,8 @@ def test_registering_again_sends_the_link_only_within_the_address_limit(client, 
 
 
 def test_consent_is_stored_with_time_and_the_notices_version(client, room):
-    room.event.privacy_notice_version = 3
-    room.event.save()
+    room.event.organiser.privacy_notice_version = 3
+    room.event.organiser.save()
 
     client.post(register_url(room.event), form_data(room))
 

@@ -31,7 +31,7 @@ def test_create_with_double_opt_in_holds_a_seat_and_mails_the_confirm_link():
     assert registration.status == Registration.Status.PENDING
     expected = registration.consent_at + dt.timedelta(minutes=60)
     assert registration.expires_at == expected
-    assert registration.privacy_notice_version == room.event.privacy_notice_version
+    assert registration.privacy_notice_version == room.event.organiser.privacy_notice_version
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["erika@example.org"]
@@ -51,9 +51,9 @@ def test_create_without_double_opt_in_confirms_at_once():
     assert registration.expires_at is None
     assert mail.outbox[0].subject == f"Your registration: {room.event.title}"
     # The address is not confirmed: nothing the person typed goes into the mail.
-    assert mail.outbox[0].body.startswith("Good day,\n")
+    assert "(Europe/Berlin)\n\nGood day,\n" in mail.outbox[0].body
     assert "Erika" not in mail.outbox[0].body
-    assert "is confirmed. Your break-out room: " in mail.outbox[0].body
+    assert "is confirmed.\n\nYour break-out room: " in mail.outbox[0].body
     # The personal join links, never the platform's address.
     assert f"/r/{registration.token}/join/plenary/" in mail.outbox[0].body
     assert f"/r/{registration.token}/join/{room.number}/" in mail.outbox[0].body
