@@ -2,11 +2,11 @@
 
 **One namespace per event.** Every entry's key starts with the event's *generation*, a value
 that one receiver (`programme_changed`) replaces whenever the event or its programme changes:
-a save or delete of the event, a room, an agenda item, a speaker or a speaker link (admin,
-services, shell alike), and every `QuerySet.update()` of those models (ProgrammeQuerySet sends
-the same signal). Entries of an older generation are never read again and simply expire. The
-generation also carries the moment it was made: exports answer with it as Last-Modified, and
-their ETag names the entry.
+a save or delete of the event, a room, an agenda item, a speaker or a speaker link, a question
+of the registration form or one of its options (admin, services, shell alike), and every
+`QuerySet.update()` of those models (ProgrammeQuerySet sends the same signal). Entries of an
+older generation are never read again and simply expire. The generation also carries the
+moment it was made: exports answer with it as Last-Modified, and their ETag names the entry.
 
 **Per-process memory** (`local`) keeps only immutable values: rendered pages and files (str,
 bytes) under keys that include the generation, and slug → primary key. `reset()` empties it
@@ -37,7 +37,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker, programme_changed
+from events.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    Question,
+    QuestionChoice,
+    Room,
+    Speaker,
+    programme_changed,
+)
 
 ENTRY_SECONDS = 24 * 60 * 60  # entries of a generation that nothing changes
 
@@ -162,8 +171,12 @@ def bump(*, event_ids) -> None:
 def _event_ids(instance) -> set[int]:
     if isinstance(instance, Event):
         return {instance.pk}
-    if isinstance(instance, Room | AgendaItem):
+    if isinstance(instance, Room | AgendaItem | Question):
         return {instance.event_id}
+    if isinstance(instance, QuestionChoice):
+        return set(
+            Question.objects.filter(pk=instance.question_id).values_list("event_id", flat=True)
+        )
     if isinstance(instance, AgendaItemSpeaker):
         items = AgendaItem.objects.filter(pk=instance.agenda_item_id)
     else:  # Speaker
@@ -188,7 +201,7 @@ def _remember_event(*, sender, instance, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Called from EventsConfig.ready()."""
-    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker):
+    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker, Question, QuestionChoice):
         uid = f"koki-cache-{model.__name__}"
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")

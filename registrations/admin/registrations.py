@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import Event, Room
 from registrations import exports, services
+from registrations.admin.answers import AnswersAdminMixin
 from registrations.admin.certificates import download_certificates
 from registrations.admin.common import (
     OrganisersOnlyMixin,
@@ -103,7 +104,7 @@ HISTORY_FIELDS = [
 
 
 @admin.register(Registration)
-class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "email",
