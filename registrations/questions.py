@@ -193,3 +193,35 @@ def answers_text(registration: Registration, questions: Iterable[Question]) -> l
     """One text per question ("" if not answered), for a row of an export."""
     answers = answers_by_question(registration)
     return [answers[q.pk].as_text() if q.pk in answers else "" for q in questions]
+
+
+def answers_initial(registration: Registration) -> dict:
+    """The person's answers as the form's initial values ("question_<id>": value)."""
+    initial = {}
+    for answer in registration.answers.select_related("question").prefetch_related("choices"):
+        name = f"{PREFIX}{answer.question_id}"
+        if answer.yes is not None:
+            initial[name] = "yes" if answer.yes else "no"
+        elif answer.text:
+            initial[name] = answer.text
+        else:
+            chosen = [str(choice.pk) for choice in answer.choices.all()]
+            multiple = answer.question.kind == Question.Kind.MULTIPLE
+            initial[name] = chosen if multiple else next(iter(chosen), "")
+    return initial
+
+
+def answers_overview(registration: Registration) -> list[dict] | None:
+    """For the personal page: each question with the person's answer ("" if none); None when
+    the event asks nothing (then no query for the answers either)."""
+    questions = form_questions(registration.event)
+    if not questions:
+        return None
+    given = {
+        answer.question_id: answer.as_text()
+        for answer in registration.answers.prefetch_related("choices")
+    }
+    return [
+        {"question": question.label, "answer": given.get(question.pk, "")}
+        for question, _choices in questions
+    ]

@@ -381,6 +381,20 @@ def _answers_store(registration: Registration, answers: list[Given]) -> None:
     )
 
 
+def registration_answers_update(*, registration: Registration, answers: Iterable[Given]) -> None:
+    """Replace the person's answers (their personal page): the answers given now are all
+    there are. Not for a cancelled registration."""
+    answers = list(answers)
+    _check_answers(registration.event, answers)
+    with transaction.atomic():
+        fresh = Registration.objects.select_for_update().filter(pk=registration.pk).first()
+        if fresh is None:
+            raise RegistrationGone
+        _refuse_cancelled(fresh)
+        Answer.objects.filter(registration=fresh).delete()
+        _answers_store(fresh, answers)
+
+
 def _check_holds(need: str) -> None:
     if need == "wait":
         raise RegistrationError(

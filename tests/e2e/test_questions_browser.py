@@ -1,5 +1,6 @@
 """In Chromium: an organiser asks a question in the admin, an attendee answers it on the form with
-the keyboard alone, and the organiser finds the answer in the attendee list (CSV)."""
+the keyboard alone and changes the answer on their personal page, and the organiser finds the
+answer in the attendee list (CSV)."""
 
 import csv
 import datetime as dt
@@ -99,6 +100,19 @@ def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_org
     registration = Registration.objects.get(email="max.muster@example.org")
     assert [a.as_text() for a in registration.answers.filter(question=question)] == ["Ohne Kamera"]
 
+    # The personal page shows the answers; the person changes one, with the keyboard.
+    attendee.goto(registration.get_absolute_url())
+    assert axe_violations(attendee) == []
+    tab_until(attendee, lambda e: e["tag"] == "a" and e["text"] == "Antworten ändern")
+    press_and_load(attendee, "Enter")
+    assert attendee.locator(f"#id_question_{question.pk}_1").is_checked()
+    assert axe_violations(attendee) == []
+    tab_until(attendee, lambda e: e["name"] == f"question_{question.pk}")
+    attendee.keyboard.press("ArrowUp")  # Ohne Kamera -> Mit Kamera
+    tab_until(attendee, lambda e: e["tag"] == "button" and e["text"] == "Antworten speichern")
+    press_and_load(attendee, "Enter")
+    assert attendee.locator(".messages").inner_text() == "Ihre Antworten sind gespeichert."
+
     # The organiser downloads the event's attendee list and finds the answer in its column.
     organiser.goto("/admin/registrations/registration/occupancy/")
     with organiser.expect_download() as download:
@@ -110,6 +124,4 @@ def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_org
         "Kommune / Art der Organisation",
         "Benötigen Sie Untertitel oder eine Gebärdensprachdolmetschung?",
     ]
-    assert [(row[2], row[column]) for row in rows[1:]] == [
-        ("max.muster@example.org", "Ohne Kamera")
-    ]
+    assert [(row[2], row[column]) for row in rows[1:]] == [("max.muster@example.org", "Mit Kamera")]

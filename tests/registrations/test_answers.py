@@ -463,3 +463,101 @@ def test_changelist_with_answers_query_count_is_constant(
         response = organiser_client.get(CHANGELIST)
     cells = re.findall(r'<td class="field-access_needs">([^<]*)</td>', response.content.decode())
     assert cells == ["Untertitel"] * min(count, 100)
+
+
+# --- The personal page ----------------------------------------------------------------------------
+
+
+def answers_url(registration):
+    return reverse("registrations:answers", kwargs={"token": registration.token})
+
+
+def test_personal_page_shows_the_answers_and_a_link_to_change_them(client, room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land", access=("captions",))
+
+    html = client.get(registration.get_absolute_url()).content.decode()
+
+    section = html[html.index('<section aria-labelledby="answers-heading"') :]
+    section = section[: section.index("</section>")]
+    assert re.findall(r"<dt>([^<]*)</dt>\s*<dd>([^<]*)</dd>", section) == [
+        ("Art der Organisation", "Land"),
+        ("Barrierefreiheit", "Untertitel"),
+        ("Anmerkung", "(keine Antwort)"),
+    ]
+    assert f'<a href="{answers_url(registration)}">Antworten ändern</a>' in section
+
+
+def test_personal_page_without_questions_has_no_answers_section(client, room):
+    registration = RegistrationFactory(room=room)
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert "answers-heading" not in html
+
+
+def test_the_person_changes_their_answers(client, room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land", access=("captions",))
+    url = answers_url(registration)
+
+    html = client.get(url).content.decode()
+    checked = re.findall(r'value="(\d+)"[^>]*id="id_question_\d+_\d+"[^>]*checked', html)
+    assert sorted(checked) == sorted([str(asked["land"].pk), str(asked["captions"].pk)])
+
+    response = client.post(
+        url,
+        {
+            field(asked["kind"]): str(asked["kommune"].pk),
+            field(asked["access"]): [str(asked["signs"].pk)],
+            field(asked["note"]): "Bitte mit Pausen",
+        },
+    )
+
+    assert response["Location"] == registration.get_absolute_url()
+    assert {a.question_id: a.as_text() for a in registration.answers.all()} == {
+        asked["kind"].pk: "Kommune",
+        asked["access"].pk: "Gebärdensprache",
+        asked["note"].pk: "Bitte mit Pausen",
+    }
+    page = client.get(registration.get_absolute_url()).content.decode()
+    assert "Ihre Antworten sind gespeichert." in page
+
+
+def test_changing_answers_keeps_required_questions_answered(client, room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land", access=("captions",))
+    response = client.post(answers_url(registration), {}, headers=ENGLISH)
+    assert response.context["form"].errors == {
+        field(asked["kind"]): ["Please choose one of the options."]
+    }
+    assert registration.answers.count() == 2
+
+
+def test_emptying_an_optional_answer_deletes_it(client, room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land", access=("captions",))
+    client.post(answers_url(registration), {field(asked["kind"]): str(asked["land"].pk)})
+    assert [a.question_id for a in registration.answers.all()] == [asked["kind"].pk]
+    assert Answer.choices.through.objects.count() == 1
+
+
+def test_a_cancelled_registration_cannot_change_its_answers(client, room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land")
+    services.registration_cancel(registration=registration)
+    for response in (
+        client.get(answers_url(registration)),
+        client.post(answers_url(registration), {field(asked["kind"]): str(asked["kommune"].pk)}),
+    ):
+        assert response["Location"] == registration.get_absolute_url()
+    assert [a.as_text() for a in registration.answers.all()] == ["Land"]
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert "Antworten ändern" not in html
+
+
+def test_the_service_refuses_a_cancelled_registration(room, asked):
+    registration = answered(room, asked, "a@example.org", kind="land")
+    services.registration_cancel(registration=registration)
+    with pytest.raises(services.RegistrationError) as refused:
+        services.registration_answers_update(
+            registration=registration, answers=[Given(question=asked["note"], text="x")]
+        )
+    assert refused.value.code == "cancelled"
+
+
+def test_answers_page_of_an_unknown_link_is_not_found(client):
+    assert client.get("/r/" + "x" * 32 + "/answers/").status_code == 404

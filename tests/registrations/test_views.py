@@ -343,9 +343,10 @@ def test_manage_page_query_count_is_constant(client, django_assert_num_queries, 
     registration = RegistrationFactory(room=rooms[0])
     for room in rooms[1:]:
         RegistrationFactory(room=room)
-    # registration (+event, room), the rooms' seats, the rooms as the form's choices, the
-    # agenda (now and next, when the join links open)
-    with django_assert_num_queries(4):
+    # registration (+event, room), the rooms' seats, the event's questions (none; then kept in
+    # the cache), the rooms as the form's choices, the agenda (now and next, when the join links
+    # open)
+    with django_assert_num_queries(5):
         response = client.get(registration.get_absolute_url())
     assert response.status_code == 200
 
