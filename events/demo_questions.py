@@ -42,7 +42,7 @@ def demo_questions_load(event: Event) -> None:
         kind=Question.Kind.MULTIPLE,
         label_de="Benötigen Sie Untertitel oder eine Gebärdensprachdolmetschung?",
         label_en="Do you need captions or sign-language interpretation?",
-        help_text_de="Nur die Moderation Ihres Raums und das Organisationsteam sehen die Antwort.",
+        help_text_de="Nur die Moderation Ihres Raums und das Orga-Team sehen die Antwort.",
         help_text_en="Only the moderators of your room and the organisers see the answer.",
         is_access_need=True,
     )
