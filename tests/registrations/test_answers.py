@@ -561,3 +561,13 @@ def test_the_service_refuses_a_cancelled_registration(room, asked):
 
 def test_answers_page_of_an_unknown_link_is_not_found(client):
     assert client.get("/r/" + "x" * 32 + "/answers/").status_code == 404
+
+
+def test_the_error_summary_links_to_the_first_checkbox_of_a_group(client, room, asked):
+    Question.objects.filter(pk=asked["access"].pk).update(required=True)
+    data = form_data(room, **{field(asked["kind"]): str(asked["land"].pk)})
+    html = client.post(register_url(room.event), data).content.decode()
+    name = field(asked["access"])
+    message = "Bitte wählen Sie mindestens eine der Antwortmöglichkeiten."
+    assert f'<a href="#id_{name}_0">{message}</a>' in html
+    assert f'id="id_{name}_0"' in html
