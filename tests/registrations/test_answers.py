@@ -10,6 +10,9 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from events.models import Question
@@ -26,6 +29,7 @@ from tests.factories import (
 )
 from tests.registrations.admin_helpers import bulk_registrations
 from tests.registrations.test_admin_exports import export_url, header
+from tests.registrations.test_fuzz import room_values, texts
 from tests.registrations.test_views import form_data, register_url
 
 pytestmark = pytest.mark.django_db
@@ -571,3 +575,39 @@ def test_the_error_summary_links_to_the_first_checkbox_of_a_group(client, room, 
     message = "Bitte wählen Sie mindestens eine der Antwortmöglichkeiten."
     assert f'<a href="#id_{name}_0">{message}</a>' in html
     assert f'id="id_{name}_0"' in html
+
+
+@pytest.mark.room(capacity=1000)
+def test_answers_fuzz_never_fail_and_store_only_what_fits(client, room, asked):
+    option_ids = [str(asked[key].pk) for key in ("kommune", "land", "captions", "signs")]
+    values = st.one_of(st.sampled_from(option_ids), room_values([room]), texts)
+    counter = iter(range(10_000))
+
+    @hypothesis_settings(max_examples=60)
+    @given(
+        kind=st.one_of(st.none(), values),
+        access=st.one_of(st.none(), st.lists(values, max_size=4)),
+        note=st.one_of(st.none(), texts),
+    )
+    def register(kind, access, note):
+        before = Registration.objects.count()
+        data = form_data(room, email=f"fuzz{next(counter)}@example.org")
+        data.update({field(asked["kind"]): kind, field(asked["note"]): note})
+        data = {key: value for key, value in data.items() if value is not None}
+        if access is not None:
+            data[field(asked["access"])] = access
+
+        response = client.post(register_url(room.event), data)
+
+        assert response.status_code in {200, 302}
+        if response.status_code == 302:
+            assert Registration.objects.count() == before + 1
+            registration = Registration.objects.order_by("-pk").first()
+            for answer in registration.answers.all():
+                chosen = {c.question_id for c in answer.choices.all()}
+                assert chosen <= {answer.question_id}
+            assert registration.answers.get(question=asked["kind"]).choices.count() == 1
+        else:
+            assert Registration.objects.count() == before
+
+    register()
