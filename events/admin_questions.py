@@ -3,9 +3,10 @@ question's own page with its options (German and English side by side, modeltran
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from events.models import Question, QuestionChoice
@@ -84,12 +85,49 @@ class QuestionInline(TranslationTabularInline):
         return ", ".join(choice.label for choice in obj.choices.all()) or "–"
 
 
+# Answers of registrations that are not cancelled (the related name of registrations.Answer).
+ACTIVE = ~Q(answers__registration__status="cancelled")
+
+
 @admin.register(Question)
 class QuestionAdmin(TranslationAdmin):
     form = QuestionForm
-    list_display = ["label", "event", "kind", "required", "is_access_need", "order"]
+    list_display = ["label", "event", "kind", "required", "is_access_need", "order", "answered"]
     list_filter = ["event", "kind", "is_access_need"]
     list_select_related = ["event"]
     search_fields = ["label_de", "label_en"]
-    fields = ["event", "order", "label", "help_text", "kind", "required", "is_access_need"]
+    fields = [
+        "event",
+        "order",
+        "label",
+        "help_text",
+        "kind",
+        "required",
+        "is_access_need",
+        "tally",
+    ]
+    readonly_fields = ["tally"]
     inlines = [QuestionChoiceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(answered_by=Count("answers", filter=ACTIVE))
+
+    @admin.display(description=_("answered by"), ordering="answered_by")
+    def answered(self, obj):
+        return obj.answered_by
+
+    @admin.display(description=_("answers so far"))
+    def tally(self, obj):
+        """How many people (registrations not cancelled) answered, and chose each option: to
+        plan captions or interpreters, say."""
+        if obj.pk is None:
+            return self.get_empty_value_display()
+        total = obj.answered_by
+        if not obj.has_choices:
+            return ngettext("%(count)d person answered.", "%(count)d people answered.", total) % {
+                "count": total
+            }
+        options = obj.choices.order_by("order", "pk").annotate(
+            chosen=Count("answers", filter=ACTIVE)
+        )
+        return "; ".join(f"{option.label}: {option.chosen}" for option in options)

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from events.demo import demo_event_load
 from events.models import Question, QuestionChoice
@@ -214,3 +214,30 @@ def test_demo_event_asks_the_organisation_type_and_access_needs():
         ]
     assert demo_event_load() == (event, False)
     assert Question.objects.count() == 2  # a second load changes nothing
+
+
+def test_question_page_counts_the_answers_of_registrations_not_cancelled(organiser_client):
+    question = QuestionFactory(kind=Question.Kind.MULTIPLE, label_de="Barrierefreiheit")
+    captions = QuestionChoiceFactory(question=question, order=1, label_de="Untertitel")
+    signs = QuestionChoiceFactory(question=question, order=2, label_de="Gebärdensprache")
+    text = QuestionFactory(event=question.event, label_de="Anmerkung")
+    for status, chosen in [
+        ("confirmed", [captions, signs]),
+        ("waiting", [captions]),
+        ("cancelled", [captions, signs]),
+    ]:
+        registration = RegistrationFactory(
+            room__event=question.event, status=status, waiting_since=timezone.now()
+        )
+        Answer.objects.create(registration=registration, question=question).choices.set(chosen)
+        Answer.objects.create(registration=registration, question=text, text="x")
+
+    def tally(obj):
+        url = reverse("admin:events_question_change", args=[obj.pk])
+        html = organiser_client.get(url).content.decode()
+        return re.search(r'<div class="readonly">([^<]*)</div>', html)[1]
+
+    assert tally(question) == "Untertitel: 2; Gebärdensprache: 1"
+    assert tally(text) == "2 Personen haben geantwortet."
+    listing = organiser_client.get(reverse("admin:events_question_changelist")).content.decode()
+    assert re.findall(r'<td class="field-answered">(\d+)</td>', listing) == ["2", "2"]
