@@ -193,7 +193,7 @@ def _changed(*, sender, instance=None, event_ids=None, **kwargs) -> None:
 
 
 def _remember_event(*, sender, instance, **kwargs) -> None:
-    """Before a room or item is saved: its event as stored, in case the save moves it."""
+    """Before a room, item or question is saved: its event as stored, in case the save moves it."""
     if instance.pk is not None:
         before = sender.objects.filter(pk=instance.pk).values_list("event_id", flat=True)
         instance._koki_events_before = set(before)
@@ -209,7 +209,7 @@ def connect_signals() -> None:
     # Before and after each change of the links: a speaker's removed items are found only
     # before (pre_remove, pre_clear), the items added only after.
     m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
-    for model in (Room, AgendaItem):
+    for model in (Room, AgendaItem, Question):
         pre_save.connect(_remember_event, sender=model, dispatch_uid=f"koki-cache-{model}-pre")
 
 

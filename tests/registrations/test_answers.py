@@ -243,6 +243,14 @@ def test_a_new_question_shows_on_the_cached_form_at_once(client, room):
     assert "Umbenannt (optional)" in client.get(register_url(room.event)).content.decode()
 
 
+def test_a_question_moved_to_another_event_leaves_the_cached_form(client, room):
+    question = QuestionFactory(event=room.event, label_de="Umgezogen")
+    assert "Umgezogen" in client.get(register_url(room.event)).content.decode()
+    question.event = EventFactory()
+    question.save()
+    assert "Umgezogen" not in client.get(register_url(room.event)).content.decode()
+
+
 def test_a_new_option_shows_on_the_cached_form_at_once(client, room, asked):
     client.get(register_url(room.event))
     QuestionChoiceFactory(question=asked["kind"], order=3, label_de="Bund")
