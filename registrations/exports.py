@@ -135,7 +135,7 @@ def attendees_csv(registrations: Iterable[Registration], event: Event) -> bytes:
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     questions = event_questions(event)
-    writer.writerow(columns(questions))
+    writer.writerow([_csv_value(title) for title in columns(questions)])  # questions: any text
     for row in rows(registrations, event, questions):
         writer.writerow([_csv_value(value) for value in row])
     return buffer.getvalue().encode("utf-8")
@@ -151,6 +151,7 @@ def attendees_xlsx(registrations: Iterable[Registration], event: Event, title: s
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        cell.data_type = "s"  # a question's text is never a formula either
     widths = [len(name) for name in header]
     for row_number, row in enumerate(rows(registrations, event, questions), start=2):
         for column, value in enumerate(row, start=1):

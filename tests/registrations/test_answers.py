@@ -619,3 +619,15 @@ def test_answers_fuzz_never_fail_and_store_only_what_fits(client, room, asked):
             assert Registration.objects.count() == before
 
     register()
+
+
+def test_a_question_that_looks_like_a_formula_stays_text(organiser_client, room):
+    QuestionFactory(event=room.event, label_de='=HYPERLINK("http://evil.example")')
+    csv_response = organiser_client.get(export_url(room, "csv"))
+    xlsx_response = organiser_client.get(export_url(room, "xlsx"))
+    text = csv_response.content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text), delimiter=";"))[-1] == (
+        '\'=HYPERLINK("http://evil.example")'
+    )
+    cell = load_workbook(io.BytesIO(xlsx_response.content)).active.cell(row=1, column=13)
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil.example")', "s")
