@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
 from events import services
+from events.admin_questions import QuestionInline
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
 from events.signals import event_schedule_changed, room_capacity_raised
@@ -212,7 +213,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     search_fields = ["title", "subtitle", "slug", "organiser__name"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [RoomInline, AgendaItemInline, ReminderInline]
+    inlines = [RoomInline, AgendaItemInline, ReminderInline, QuestionInline]
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "subtitle", "slug", "organiser"]}),

@@ -2,11 +2,11 @@
 
 **One namespace per event.** Every entry's key starts with the event's *generation*, a value
 that one receiver (`programme_changed`) replaces whenever the event or its programme changes:
-a save or delete of the event, a room, an agenda item, a speaker or a speaker link (admin,
-services, shell alike), and every `QuerySet.update()` of those models (ProgrammeQuerySet sends
-the same signal). Entries of an older generation are never read again and simply expire. The
-generation also carries the moment it was made: exports answer with it as Last-Modified, and
-their ETag names the entry.
+a save or delete of the event, a room, an agenda item, a speaker or a speaker link, a question
+of the registration form or one of its options (admin, services, shell alike), and every
+`QuerySet.update()` of those models (ProgrammeQuerySet sends the same signal). Entries of an
+older generation are never read again and simply expire. The generation also carries the
+moment it was made: exports answer with it as Last-Modified, and their ETag names the entry.
 
 **Per-process memory** (`local`) keeps only immutable values: rendered pages and files (str,
 bytes) under keys that include the generation, and slug → primary key. `reset()` empties it
@@ -42,6 +42,8 @@ from events.models import (
     AgendaItemSpeaker,
     Event,
     Organiser,
+    Question,
+    QuestionChoice,
     Room,
     Speaker,
     programme_changed,
@@ -172,8 +174,12 @@ def _event_ids(instance) -> set[int]:
         return {instance.pk}
     if isinstance(instance, Organiser):  # shown in each of its events' pages and mails
         return set(Event.objects.filter(organiser=instance).values_list("pk", flat=True))
-    if isinstance(instance, Room | AgendaItem):
+    if isinstance(instance, Room | AgendaItem | Question):
         return {instance.event_id}
+    if isinstance(instance, QuestionChoice):
+        return set(
+            Question.objects.filter(pk=instance.question_id).values_list("event_id", flat=True)
+        )
     if isinstance(instance, AgendaItemSpeaker):
         items = AgendaItem.objects.filter(pk=instance.agenda_item_id)
     else:  # Speaker
@@ -190,7 +196,7 @@ def _changed(*, sender, instance=None, event_ids=None, **kwargs) -> None:
 
 
 def _remember_event(*, sender, instance, **kwargs) -> None:
-    """Before a room or item is saved: its event as stored, in case the save moves it."""
+    """Before a room, item or question is saved: its event as stored, in case the save moves it."""
     if instance.pk is not None:
         before = sender.objects.filter(pk=instance.pk).values_list("event_id", flat=True)
         instance._koki_events_before = set(before)
@@ -198,7 +204,7 @@ def _remember_event(*, sender, instance, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Called from EventsConfig.ready()."""
-    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker):
+    for model in (Event, Room, AgendaItem, Speaker, AgendaItemSpeaker, Question, QuestionChoice):
         uid = f"koki-cache-{model.__name__}"
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}-delete")
@@ -207,7 +213,7 @@ def connect_signals() -> None:
     # Before and after each change of the links: a speaker's removed items are found only
     # before (pre_remove, pre_clear), the items added only after.
     m2m_changed.connect(_changed, sender=AgendaItemSpeaker, dispatch_uid="koki-cache-m2m")
-    for model in (Room, AgendaItem):
+    for model in (Room, AgendaItem, Question):
         pre_save.connect(_remember_event, sender=model, dispatch_uid=f"koki-cache-{model}-pre")
 
 

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from events import services
 from events.demo_organiser import demo_organiser
+from events.demo_questions import demo_questions_load
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Room, Speaker
 from events.signals import event_schedule_changed
 
@@ -211,6 +212,7 @@ def demo_event_load(
     with transaction.atomic():
         event = _create(day or next_demo_date())
         services.reminders_default_create(event=event)
+        demo_questions_load(event)
         if start:
             demo_event_move(event=event, day=None, start=start)
     event_schedule_changed.send(sender=Event, event=event)

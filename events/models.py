@@ -655,3 +655,84 @@ class Reminder(models.Model):
         start_day = timezone.localtime(event.starts_at, event.tzinfo).date()
         day = start_day - dt.timedelta(days=self.days_before)
         return dt.datetime.combine(day, self.at_time, tzinfo=event.tzinfo)
+
+
+class Question(models.Model):
+    """A question of the organisers on the registration form (besides the built-in fields).
+
+    Its label and help text come in German and English (events/translation.py). Answers are
+    registrations.Answer; they go with the registration (deleted and anonymised with it).
+    """
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        YES_NO = "yes_no", _("Yes or no")
+
+    CHOICE_KINDS = (Kind.SINGLE, Kind.MULTIPLE)
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="questions", verbose_name=_("event")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    label = models.CharField(_("question"), max_length=300)
+    help_text = models.CharField(
+        _("hint"), max_length=500, blank=True, help_text=_("Shown below the question.")
+    )
+    required = models.BooleanField(_("required"), default=False)
+    is_access_need = models.BooleanField(
+        _("access need"),
+        default=False,
+        help_text=_(
+            "The answers are about accessibility (captions, sign language, …): they are shown "
+            "with the registration to whoever looks after the person's room."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("question on the registration form")
+        verbose_name_plural = _("questions on the registration form")
+        ordering = ["event", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["text", "single", "multiple", "yes_no"]),
+                name="question_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in self.CHOICE_KINDS
+
+
+class QuestionChoiceQuerySet(ProgrammeQuerySet):
+    event_path = "question__event_id"
+
+
+class QuestionChoice(models.Model):
+    """One of the options of a single- or multiple-choice question."""
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    label = models.CharField(_("option"), max_length=200)
+
+    objects = QuestionChoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["question", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label

@@ -10,6 +10,9 @@ Attendance comes in three columns: attended at all (yes/no), when the person fir
 plenary (a date, empty if never) and the rooms they joined with the time, first joined first
 ("Raum 3 (10:47), Raum 5 (11:20)"); times in the event's time zone.
 
+The answers to the event's questions follow, one column per question in the question's order
+(the options chosen joined with ", "; "ja"/"nein" for a yes/no question).
+
 Values that a spreadsheet would run as a formula (=, +, -, @ at the start) are neutralised:
 in CSV with a leading apostrophe (OWASP "CSV injection"), in XLSX by storing them as text.
 """
@@ -26,15 +29,21 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from events.models import Event, Room
+from events.models import Event, Question, Room
 from registrations.models import Registration
+from registrations.questions import answers_text
 from registrations.roster import place_label
 
 CSV_DELIMITER = ";"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def columns() -> list[str]:
+def event_questions(event: Event) -> list[Question]:
+    """The questions whose answers are exported, in their order (one query)."""
+    return list(event.questions.order_by("order", "pk"))
+
+
+def columns(questions: Iterable[Question] = ()) -> list[str]:
     return [
         _("Last name"),
         _("First name"),
@@ -48,6 +57,7 @@ def columns() -> list[str]:
         _("Attended"),
         _("Joined the plenary at"),
         _("Joined rooms"),
+        *(question.label for question in questions),
     ]
 
 
@@ -73,10 +83,12 @@ def _attendance(registration: Registration, event: Event) -> tuple[dt.datetime |
     return plenary, ", ".join(rooms)
 
 
-def rows(registrations: Iterable[Registration], event: Event) -> Iterable[list]:
+def rows(
+    registrations: Iterable[Registration], event: Event, questions: list[Question] = ()
+) -> Iterable[list]:
     """One list per person, in the order of `columns()`; dates in the event's time zone.
 
-    The registrations come with their attendance prefetched (roster.attendee_list).
+    The registrations come with their attendance and answers prefetched (roster.attendee_list).
     """
     for registration in registrations:
         plenary, rooms = _attendance(registration, event)
@@ -93,6 +105,7 @@ def rows(registrations: Iterable[Registration], event: Event) -> Iterable[list]:
             _("yes") if registration.attended_at else _("no"),
             plenary,
             rooms,
+            *(answers_text(registration, questions) if questions else ()),
         ]
 
 
@@ -121,8 +134,9 @@ def attendees_csv(registrations: Iterable[Registration], event: Event) -> bytes:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(columns())
-    for row in rows(registrations, event):
+    questions = event_questions(event)
+    writer.writerow([_csv_value(title) for title in columns(questions)])  # questions: any text
+    for row in rows(registrations, event, questions):
         writer.writerow([_csv_value(value) for value in row])
     return buffer.getvalue().encode("utf-8")
 
@@ -132,12 +146,14 @@ def attendees_xlsx(registrations: Iterable[Registration], event: Event, title: s
     sheet = workbook.active
     # Sheet names: at most 31 characters, none of []:*?/\
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "1"
-    header = columns()
+    questions = event_questions(event)
+    header = columns(questions)
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        cell.data_type = "s"  # a question's text is never a formula either
     widths = [len(name) for name in header]
-    for row_number, row in enumerate(rows(registrations, event), start=2):
+    for row_number, row in enumerate(rows(registrations, event, questions), start=2):
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=row_number, column=column, value=value)
             if isinstance(value, str):

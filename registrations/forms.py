@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from events.models import Event, Room
 from events.pages import hole
-from registrations import hoarding, joining, occupancy, services
+from registrations import hoarding, joining, occupancy, questions, services
 from registrations.models import Registration, validate_plain_text
 from registrations.occupancy import RoomSeats
 
@@ -177,6 +177,8 @@ class RegistrationForm(forms.Form):
         self.fields["room"].queryset = event.rooms.order_by("number")
         self.fields["room"].seats = seats
         self.fields["room"].holes = holes
+        self.questions = questions.question_fields(event, language)  # the organisers' questions
+        self.fields.update(self.questions)  # rendered by registrations/includes/questions.html
         self.asked: hoarding.Challenge | None = None  # the challenge the form shows, if any
         if self.is_bound and self.data.get("challenge"):
             self.asked = hoarding.challenge_read(self.data["challenge"], event=event)
@@ -281,6 +283,7 @@ class RegistrationForm(forms.Form):
             join_waitlist=data["join_waitlist"],
             network=network,
             challenge_passed=self._challenge_passed(),
+            answers=questions.answers_from(self.questions, data),
         )
 
 

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Reminder, Room
+from events.models import Event, Question, QuestionChoice, Reminder, Room
 
 TOKEN_BYTES = 24  # 192 bits, url-safe base64: 32 characters
 
@@ -304,3 +304,52 @@ class ReminderDelivery(models.Model):
 
     def __str__(self) -> str:
         return str(self.reminder)
+
+
+class Answer(models.Model):
+    """A person's answer to one of the event's questions (events.Question): text for a text
+    question, `yes` for a yes/no question, the chosen options for a choice question.
+
+    It is personal data of the registration: deleted with it (CASCADE) and when the
+    registration is anonymised (registrations/purge.py).
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("registration"),
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question")
+    )
+    text = models.TextField(_("text"), blank=True)
+    yes = models.BooleanField(_("yes or no"), null=True, blank=True)
+    choices = models.ManyToManyField(
+        QuestionChoice, blank=True, related_name="answers", verbose_name=_("options chosen")
+    )
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["registration", "question__order", "question_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "question"], name="answer_once_per_question"
+            ),
+            models.CheckConstraint(
+                condition=Q(text="") | Q(yes__isnull=True), name="answer_text_or_yes_no"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def as_text(self) -> str:
+        """The answer as one line, in the active language ("Kommune, Land"; "ja"; the text).
+        Uses `choices.all()`: prefetch them for lists."""
+        if self.yes is not None:
+            return str(_("yes") if self.yes else _("no"))
+        if self.text:
+            return self.text
+        return ", ".join(choice.label for choice in self.choices.all())

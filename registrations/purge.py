@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
-from registrations.models import Registration, new_token
+from registrations.models import Answer, Registration, new_token
 
 ANONYMISED_FIELDS = ["first_name", "last_name", "email", "organisation", "job_role", "token"]
 BATCH_SIZE = 500
@@ -49,10 +49,11 @@ def registrations_purge(*, now=None, days=None) -> int:
 
     Kept, because they are no personal data on their own: event, room, status, language and the
     timestamps, so the counts per room and status stay right. Cleared: names, organisation and
-    role; the e-mail becomes `<id>@anonymised.invalid` (the one-per-address constraint needs a
-    unique value); the secret link gets a new random token, so old links stop working. The admin
-    log's entries for these registrations, and for any registration deleted since, lose the name
-    they showed (the list of changed fields stays).
+    role, and the answers to the event's questions (deleted); the e-mail becomes
+    `<id>@anonymised.invalid` (the one-per-address constraint needs a unique value); the secret
+    link gets a new random token, so old links stop working. The admin log's entries for these
+    registrations, and for any registration deleted since, lose the name they showed (the list
+    of changed fields stays).
 
     Idempotent: anonymised rows are never selected again, so it is safe to run daily.
     """
@@ -75,6 +76,7 @@ def registrations_purge(*, now=None, days=None) -> int:
                 registration.token = new_token()
                 registration.anonymised_at = now
             Registration.objects.bulk_update(batch, [*ANONYMISED_FIELDS, "anonymised_at"])
+            Answer.objects.filter(registration__in=batch).delete()
             log_entries_anonymise(registration_ids=[registration.pk for registration in batch])
             total += len(batch)
     log_entries_anonymise()  # registrations deleted meanwhile

@@ -24,6 +24,7 @@ from events.models import Event, Room
 from registrations import occupancy
 from registrations.models import Attendance, Registration
 from registrations.occupancy import RoomSeats
+from registrations.questions import with_answers
 
 STATUS_ORDER = Case(
     When(status=Registration.Status.CONFIRMED, then=Value(0)),
@@ -81,7 +82,8 @@ def place_label(attendance: Attendance) -> str:
 
 def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registration]:
     """The people registered for an event (or one room), for lists and exports, with their
-    attendance (`with_attendances`): two queries.
+    attendance (`with_attendances`) and answers (`questions.with_answers`): four queries at
+    most, however many people.
 
     Cancelled and anonymised registrations are left out. Ordered by room, then confirmed,
     unconfirmed and waiting, by name (the waiting list in its own order).
@@ -89,7 +91,7 @@ def attendee_list(*, event: Event, room: Room | None = None) -> QuerySet[Registr
     queryset = Registration.objects.filter(event=event, anonymised_at__isnull=True)
     if room is not None:
         queryset = queryset.filter(room=room)
-    queryset = with_attendances(queryset.active().select_related("room"))
+    queryset = with_answers(with_attendances(queryset.active().select_related("room")))
     return with_waitlist_position(queryset).order_by(
         "room__number",
         STATUS_ORDER,

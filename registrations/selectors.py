@@ -62,7 +62,19 @@ def registration_data_export(*, registration: Registration) -> dict:
             "attended_at": iso(registration.attended_at),
             "last_changed_at": iso(registration.updated_at),
         },
+        "answers": registration_answers(registration=registration),
     }
+
+
+def registration_answers(*, registration: Registration) -> list[dict]:
+    """The person's answers to the event's questions, in the questions' order (two queries):
+    the question and the answer as they read in the active language."""
+    answers = (
+        registration.answers.select_related("question")
+        .prefetch_related("choices")
+        .order_by("question__order", "question_id")
+    )
+    return [{"question": answer.question.label, "answer": answer.as_text()} for answer in answers]
 
 
 @dataclass(frozen=True)

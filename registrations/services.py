@@ -25,11 +25,12 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Room
+from events.models import Event, Question, Room
 from koki.prepared import PreparedQuery
 from registrations import emails, hoarding, joining, occupancy, purge
-from registrations.models import Registration
+from registrations.models import Answer, Registration
 from registrations.occupancy import RoomSeats
+from registrations.questions import Given
 
 Status = Registration.Status
 
@@ -281,9 +282,13 @@ def registration_create(
     join_waitlist: bool = False,
     network: str = "",
     challenge_passed: bool = False,
+    answers: Iterable[Given] = (),
     now: dt.datetime | None = None,
 ) -> Registration:
     """Register a person for a room: a seat (held or confirmed), a waiting-list place, or an error.
+
+    `answers` to the event's questions (registrations/questions.py) are stored with the
+    registration, in the same transaction.
 
     `network` is the client's network (koki.ratelimit.client_network): its unconfirmed holds
     are limited (registrations/hoarding.py); beyond the first few, `challenge_passed` must say
@@ -301,6 +306,8 @@ def registration_create(
         )
     if room.event_id != event.pk:
         raise RegistrationError(_("Please choose one of this event's rooms."), code="room")
+    answers = list(answers)
+    _check_answers(event, answers)
     _check_window(event, now)
 
     with hoarding.network_holds(event=event, network=network, now=now) as holds:
@@ -325,6 +332,7 @@ def registration_create(
                 stored = _insert_or_find(registration)
                 if stored is not None and stored.token == registration.token:
                     registration.pk = stored.pk
+                    _answers_store(registration, answers)
                     emails.queue(registration, "received")
                     if holds is not None:
                         holds.record(registration, now)
@@ -337,6 +345,54 @@ def registration_create(
     raise RegistrationError(
         _("Your registration changed at this very moment. Please try again."), code="busy"
     )
+
+
+def _check_answers(event: Event, answers: list[Given]) -> None:
+    """Answers to this event's questions only, once each, with options of their question."""
+    seen = set()
+    for answer in answers:
+        question = answer.question
+        options = {choice.question_id for choice in answer.choices}
+        if (
+            question.event_id != event.pk
+            or question.pk in seen
+            or options - {question.pk}
+            or (answer.choices and not question.has_choices)
+            or (question.kind == Question.Kind.SINGLE and len(answer.choices) > 1)
+        ):
+            raise RegistrationError(
+                _("Please answer only the questions on this form."), code="answers"
+            )
+        seen.add(question.pk)
+
+
+def _answers_store(registration: Registration, answers: list[Given]) -> None:
+    """Store the answers of a new registration (two INSERTs at most)."""
+    if not answers:
+        return
+    stored = Answer.objects.bulk_create(
+        Answer(registration=registration, question=a.question, text=a.text, yes=a.yes)
+        for a in answers
+    )
+    Answer.choices.through.objects.bulk_create(
+        Answer.choices.through(answer_id=row.pk, questionchoice_id=choice.pk)
+        for row, answer in zip(stored, answers, strict=True)
+        for choice in answer.choices
+    )
+
+
+def registration_answers_update(*, registration: Registration, answers: Iterable[Given]) -> None:
+    """Replace the person's answers (their personal page): the answers given now are all
+    there are. Not for a cancelled registration."""
+    answers = list(answers)
+    _check_answers(registration.event, answers)
+    with transaction.atomic():
+        fresh = Registration.objects.select_for_update().filter(pk=registration.pk).first()
+        if fresh is None:
+            raise RegistrationGone
+        _refuse_cancelled(fresh)
+        Answer.objects.filter(registration=fresh).delete()
+        _answers_store(fresh, answers)
 
 
 def _check_holds(need: str) -> None:

@@ -3,7 +3,7 @@ person's secret link (/r/<token>/…, one token pattern for all of them)."""
 
 from django.urls import path, register_converter
 
-from registrations.views import certificate, eventday, personal, public
+from registrations.views import answers, certificate, eventday, personal, public
 
 
 class TokenConverter:
@@ -46,6 +46,7 @@ urlpatterns = [
     path("r/<token:token>/confirm/", personal.ConfirmView.as_view(), name="confirm"),
     path("r/<token:token>/cancel/", personal.CancelView.as_view(), name="cancel"),
     path("r/<token:token>/delete/", personal.DeleteView.as_view(), name="delete"),
+    path("r/<token:token>/answers/", answers.AnswersView.as_view(), name="answers"),
     path("r/<token:token>/data.json", personal.DataExportView.as_view(), name="data"),
     path("r/<token:token>/calendar.ics", personal.personal_calendar, name="calendar"),
     path("r/<token:token>/certificate.pdf", certificate.certificate_pdf, name="certificate"),

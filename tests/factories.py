@@ -4,7 +4,16 @@ import zoneinfo
 import factory
 from django.utils import timezone
 
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Organiser, Room, Speaker
+from events.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    Organiser,
+    Question,
+    QuestionChoice,
+    Room,
+    Speaker,
+)
 from registrations.models import Registration
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -101,3 +110,26 @@ def joined(*, registration, room, now=None) -> None:
     from registrations.attendance import attendance_record
 
     attendance_record(registration_id=registration.pk, room_id=room.pk if room else None, now=now)
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A question of the registration form (text unless `kind` says otherwise)."""
+
+    class Meta:
+        model = Question
+
+    event = factory.SubFactory(EventFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    kind = Question.Kind.TEXT
+    label_de = factory.Sequence(lambda n: f"Frage {n}")
+    label_en = factory.Sequence(lambda n: f"Question {n}")
+
+
+class QuestionChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuestionChoice
+
+    question = factory.SubFactory(QuestionFactory, kind=Question.Kind.SINGLE)
+    order = factory.Sequence(lambda n: n + 1)
+    label_de = factory.Sequence(lambda n: f"Option {n}")
+    label_en = factory.Sequence(lambda n: f"Option {n} (en)")

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import Event, Room
 from registrations import exports, services
+from registrations.admin.answers import AnswersAdminMixin
 from registrations.admin.certificates import download_certificates
 from registrations.admin.common import (
     OrganisersOnlyMixin,
@@ -122,7 +123,7 @@ HISTORY_FIELDS = [
 
 
 @admin.register(Registration)
-class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "organisation",
@@ -164,9 +165,10 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             if is_id(event_id):
                 events = events.filter(pk=event_id)
             request._koki_event_begun = events.exists()
+        shown = super().get_list_display(request)
         if request._koki_event_begun:
-            return self.list_display
-        return [name for name in self.list_display if name != "attended"]
+            return shown
+        return [name for name in shown if name != "attended"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "language":

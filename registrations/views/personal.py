@@ -25,6 +25,7 @@ from events.selectors import programme_for
 from registrations import joining, selectors, services
 from registrations.forms import ChangeRoomForm
 from registrations.models import Registration
+from registrations.questions import answers_overview
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -65,6 +66,7 @@ class ManageView(RegistrationMixin, FormView):
         registration = self.registration
         context["hold_expired"] = services.hold_expired(registration)
         context["waiting_position"] = selectors.waiting_position(registration=registration)
+        context["answers"] = answers_overview(registration)  # the organisers' questions
         event = registration.event
         now = timezone.now()
         context["live"] = joining.is_live(event, now) and event.registration_state(now) != "open"

@@ -163,6 +163,8 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
 
 
 def test_registration_with_the_keyboard_alone(page, demo_event):
+    single, multiple = demo_event.questions.order_by("order").values_list("pk", flat=True)
+    asked = [single, multiple, multiple]
     page.goto(demo_event.get_absolute_url())
     tab_until(page, lambda e: e["tag"] == "a" and e["text"] == "Jetzt anmelden")
     press_and_load(page, "Enter")
@@ -182,7 +184,7 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
     page.keyboard.type("Max")
     order = [active(page)["name"]]
     typed = {"last_name": "Muster", "email": "max.muster@example.org", "job_role": "Referent"}
-    for _ in range(12):
+    for _ in range(16):
         page.keyboard.press("Tab")
         element = active(page)
         order.append(element["name"] or element["text"])
@@ -205,6 +207,8 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
         "join_waitlist",
         "consent",
         "Datenschutzhinweis",
+        # the demo's optional questions: a radio group (one stop) and two checkboxes
+        *(f"question_{pk}" for pk in asked),
         "Jetzt anmelden",
     ]
     press_and_load(page, "Enter")

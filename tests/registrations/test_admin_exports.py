@@ -237,8 +237,8 @@ def test_export_query_count_is_constant(organiser_client, django_assert_num_quer
         for place in (None, room)
     )
     # session, user, Organisers group, user and group permissions, event, room, the list, their
-    # attendance.
-    with django_assert_num_queries(9):
+    # attendance and answers, the event's questions.
+    with django_assert_num_queries(11):
         response = organiser_client.get(export_url(room, fmt))
     assert response.status_code == 200
     if fmt == "csv":

@@ -122,9 +122,10 @@ def test_filtered_export_query_count_is_constant(
     bulk_registrations(room, count)
     organiser_client.get(CHANGELIST)
     # session, user, Organisers group, user and group permissions, whether the event has begun,
-    # the filters' events and rooms, the list's two counts, the event of the list, the event,
-    # the room, the people, their attendance.
-    with django_assert_num_queries(15):
+    # whether it asks for access needs, the filters' events and rooms, the list's two counts,
+    # the event of the list, the event, the room, the people, their attendance, the event's
+    # questions and the people's answers.
+    with django_assert_num_queries(18):
         response = organiser_client.get(export(fmt), {"room": room.pk})
     assert response.status_code == 200
     if fmt == "csv":

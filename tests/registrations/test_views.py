@@ -246,9 +246,10 @@ def test_register_form_query_count_is_constant(client, django_assert_num_queries
     event = EventFactory()
     for number in range(1, n + 1):
         RegistrationFactory(room=RoomFactory(event=event, number=number))
-    # a cold cache: the event's key, the event, the rooms' seats, the rooms as the form's
-    # choices (rendered with holes for the seats, filled in at once); the page is stored
-    with django_assert_num_queries(4):
+    # a cold cache: the event's key, the event, the rooms' seats, the event's questions (kept
+    # in the cache then), the rooms as the form's choices (rendered with holes for the seats,
+    # filled in at once); the page is stored
+    with django_assert_num_queries(5):
         response = client.get(register_url(event))
     html = response.content.decode()
     assert html.count('class="room-choice-seats">(9 Plätze frei)') == n
@@ -342,9 +343,10 @@ def test_manage_page_query_count_is_constant(client, django_assert_num_queries, 
     registration = RegistrationFactory(room=rooms[0])
     for room in rooms[1:]:
         RegistrationFactory(room=room)
-    # registration (+event, room), the rooms' seats, the rooms as the form's choices, the
-    # agenda (now and next, when the join links open)
-    with django_assert_num_queries(4):
+    # registration (+event, room), the rooms' seats, the event's questions (none; then kept in
+    # the cache), the rooms as the form's choices, the agenda (now and next, when the join links
+    # open)
+    with django_assert_num_queries(5):
         response = client.get(registration.get_absolute_url())
     assert response.status_code == 200
 
