@@ -5,6 +5,7 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from events import services
+from events.admin_scope import TeamScopedMixin
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
 from events.signals import event_schedule_changed, room_capacity_raised
@@ -58,7 +59,16 @@ class EventTimezoneMixin:
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 0
-    fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
+    fields = [
+        "number",
+        "name",
+        "topic",
+        "capacity",
+        "waiting_list_size",
+        "moderators",
+        "moderator_accounts",
+        "join_url",
+    ]
 
 
 class ReminderInline(admin.TabularInline):
@@ -85,7 +95,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser"]
@@ -166,7 +176,9 @@ class AgendaItemSpeakerInline(admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(
+    TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin
+):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
     list_select_related = ["event", "room"]
@@ -216,7 +228,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(TeamScopedMixin, admin.ModelAdmin):
     list_display = ["__str__", "event", "capacity", "moderators"]
     list_filter = ["event"]
     list_select_related = ["event"]

@@ -71,8 +71,11 @@ class MailingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "room" in self.fields:
-            self.fields["room"].queryset = Room.objects.select_related("event").order_by(
-                "event__starts_at", "number"
+            # The admin has narrowed the choices to the user's rooms: keep that, add the order.
+            self.fields["room"].queryset = (
+                self.fields["room"]
+                .queryset.select_related("event")
+                .order_by("event__starts_at", "number")
             )
             self.fields["room"].label_from_instance = lambda room: f"{room.event.title} – {room}"
 

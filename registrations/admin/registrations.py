@@ -33,6 +33,13 @@ from registrations.admin.common import (
 from registrations.admin.forms import ConfirmForm, MoveForm
 from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
+from registrations.permissions import (
+    events_for,
+    events_in_reach,
+    is_moderator,
+    is_organiser,
+    rooms_for,
+)
 from registrations.roster import (
     attendee_list,
     place_label,
@@ -50,7 +57,8 @@ class RoomListFilter(admin.SimpleListFilter):
     parameter_name = "room"
 
     def lookups(self, request, model_admin):
-        rooms = Room.objects.select_related("event").order_by("event__starts_at", "number")
+        rooms = rooms_for(request.user).select_related("event")
+        rooms = rooms.order_by("event__starts_at", "number")
         event_id = request.GET.get("event__id__exact")
         if is_id(event_id):
             rooms = rooms.filter(event_id=event_id)
@@ -104,6 +112,10 @@ HISTORY_FIELDS = [
 
 @admin.register(Registration)
 class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
+    room_lookup = "room"  # moderators see their rooms' registrations, read only
+    moderator_permissions = frozenset({"view"})
+    moderator_actions = ("mark_attended", "unmark_attended")
+    moderator_hidden_fields = ("email",)
     list_display = [
         "name",
         "email",
@@ -241,7 +253,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         event_id = request.POST.get("event", "")
         if not is_id(event_id):
             raise Http404
-        event = get_object_or_404(Event, pk=event_id)
+        event = get_object_or_404(events_for(request.user), pk=event_id)
         form = MoveForm(request.POST, event=event)
         if not form.is_valid():
             selected = Registration.objects.filter(
@@ -312,6 +324,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
 
     def cancel_view(self, request):
         form = ConfirmForm(request.POST)
+        form.fields["registrations"].queryset = self.scoped(request, Registration.objects.active())
         if not form.is_valid():
             self.message_user(request, gettext("Nothing was cancelled."), messages.WARNING)
             return HttpResponseRedirect(self._changelist_url())
@@ -368,7 +381,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Mark as attended"), permissions=["change"], location=BOTH)
+    @admin.action(description=_("Mark as attended"), permissions=["attendance"], location=BOTH)
     def mark_attended(self, request, queryset):
         changed = attendance_mark(registrations=queryset, attended=True)
         log_changes(request, changed, gettext("Marked as attended."))
@@ -396,7 +409,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
             )
 
     @admin.action(
-        description=_("Remove the attendance mark"), permissions=["change"], location=BOTH
+        description=_("Remove the attendance mark"), permissions=["attendance"], location=BOTH
     )
     def unmark_attended(self, request, queryset):
         changed = attendance_mark(registrations=queryset, attended=False)
@@ -449,6 +462,8 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         ]
 
     def occupancy_view(self, request):
+        if not is_organiser(request.user):
+            raise PermissionDenied  # moderators have their rooms' list
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -459,12 +474,14 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
     def export_view(self, request, event_id, fmt):
         if fmt not in {"csv", "xlsx"}:
             raise Http404
-        event = get_object_or_404(Event, pk=event_id)
+        event = get_object_or_404(events_in_reach(request.user), pk=event_id)
         room = None
         if room_id := request.GET.get("room"):
             if not is_id(room_id):
                 raise Http404
-            room = get_object_or_404(Room, pk=room_id, event=event)
+            room = get_object_or_404(rooms_for(request.user), pk=room_id, event=event)
+        elif is_moderator(request.user):
+            raise Http404  # a moderator's list is one of their rooms
         people = list(attendee_list(event=event, room=room))
         name = exports.filename(event, room, fmt)
         if fmt == "csv":
@@ -484,7 +501,7 @@ class RegistrationAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         )
 
     def promote_view(self, request, room_id):
-        room = get_object_or_404(Room, pk=room_id)
+        room = get_object_or_404(rooms_for(request.user), pk=room_id)
         promoted = promote_waiting_list(
             request, [room], gettext("Moved up from the waiting list by the organisers.")
         )

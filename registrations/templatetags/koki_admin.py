@@ -2,7 +2,7 @@
 
 from django import template
 
-from registrations.permissions import is_organiser
+from registrations.permissions import events_for, is_organiser
 from registrations.roster import event_occupancy, occupancy_overview
 
 register = template.Library()
@@ -30,10 +30,10 @@ def _context(context, overview) -> dict:
 
 @register.inclusion_tag("admin/registrations/includes/occupancy.html", takes_context=True)
 def occupancy_overview_tables(context):
-    """Every current event (see roster.events_for_overview)."""
+    """Every current event of the user's teams (see roster.events_for_overview)."""
     if not _allowed(context):
         return {"overview": None}
-    return _context(context, occupancy_overview())
+    return _context(context, occupancy_overview(events=events_for(context["request"].user)))
 
 
 @register.inclusion_tag("admin/registrations/includes/occupancy.html", takes_context=True)
