@@ -126,9 +126,7 @@ def _of_teams(user, mails: list[FailedMail]) -> list[FailedMail]:
     gone (the row then names neither the person nor the event)."""
     events = set(events_for(user).values_list("pk", flat=True))
     return [
-        mail
-        for mail in mails
-        if mail.registration is None or mail.registration.event_id in events
+        mail for mail in mails if mail.registration is None or mail.registration.event_id in events
     ]
 
 

@@ -9,6 +9,7 @@ GROUP = "Moderators"
 PERMISSIONS = [
     "view_registration",
     "view_mailing",
+    "view_mailingrecipient",
     "add_mailing",
     "change_mailing",
     "delete_mailing",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.models import Event
 from registrations.models import Registration
-from registrations.permissions import ORGANISERS_GROUP
+from registrations.permissions import MODERATORS_GROUP, ORGANISERS_GROUP
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,6 +23,16 @@ def make_organiser(username: str = "orga"):
         username=username, password=PASSWORD, is_staff=True, email=f"{username}@example.org"
     )
     user.groups.add(Group.objects.get(name=ORGANISERS_GROUP))
+    return user
+
+
+def make_moderator(username: str = "moderation", *, rooms=()):
+    """A staff member of the "Moderators" group who moderates `rooms`."""
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, email=f"{username}@example.org"
+    )
+    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    user.moderated_rooms.add(*rooms)
     return user
 
 
