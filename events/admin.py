@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
-from events import services
+from events import admin_copy, services
 from events.admin_scope import TeamScopedMixin
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
@@ -102,6 +102,7 @@ class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, ad
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RoomInline, AgendaItemInline, ReminderInline]
+    actions = [admin_copy.copy_for_new_date]
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "subtitle", "slug", "organiser", "organiser_url"]}),
