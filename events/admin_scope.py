@@ -6,6 +6,8 @@ team. Who is in a team is for superusers to change (the "Team" section of the ev
 """
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
@@ -40,6 +42,24 @@ def not_an_id(object_id) -> bool:
     return object_id is not None and not is_id(object_id)
 
 
+def out_of_range_lookup(request) -> bool:
+    """A list's filter parameter that is a number no database column can hold (20 digits):
+    the database would fail on it, so the list treats it as a wrong filter instead."""
+    from registrations.admin.common import MAX_ID
+
+    return any(
+        value.isascii() and value.isdigit() and int(value) > MAX_ID
+        for key, values in request.GET.lists()
+        if key not in {"q", "p"}
+        for value in values
+    )
+
+
+def wrong_filter_redirect(request) -> HttpResponseRedirect:
+    """Django's answer to a wrong filter: the list without it, saying so (`?e=1`)."""
+    return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+
+
 class TeamScopedMixin:
     """For the admins of events and their programme: see and change the team's events only."""
 
@@ -47,6 +67,11 @@ class TeamScopedMixin:
         if not_an_id(object_id):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if out_of_range_lookup(request):
+            return wrong_filter_redirect(request)
+        return super().changelist_view(request, extra_context)
 
     def get_object(self, request, object_id, from_field=None):
         if not_an_id(object_id):

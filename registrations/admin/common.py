@@ -10,7 +10,13 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
 from django.utils.translation import ngettext
 
-from events.admin_scope import not_an_id, scoped_list_filter, scoped_related
+from events.admin_scope import (
+    not_an_id,
+    out_of_range_lookup,
+    scoped_list_filter,
+    scoped_related,
+    wrong_filter_redirect,
+)
 from events.models import Room
 from registrations import services
 from registrations.models import Registration
@@ -128,6 +134,8 @@ class OrganisersOnlyMixin:
         ]
 
     def changelist_view(self, request, extra_context=None):
+        if out_of_range_lookup(request):
+            return wrong_filter_redirect(request)
         extra_context = {**(extra_context or {}), "koki_is_organiser": is_organiser(request.user)}
         return super().changelist_view(request, extra_context)
 
