@@ -1,5 +1,6 @@
-"""Copy an event for its next edition: an action of the events admin (the list and the event's
-page) that asks for the new date, title and short name, then calls services.event_copy.
+"""Copy an event for its next edition: an action of the events list (and a button on the event's
+page, templates/admin/events/event/change_form.html, that runs it) that asks for the new date,
+title and short name, then calls services.event_copy.
 
 The form posts back to the list as the same action (with the event selected), so the copy
 needs no URL of its own and the list's permission checks and scoping apply to it.
@@ -68,7 +69,7 @@ def _initial(event: Event) -> dict:
 @admin.action(
     description=_("Copy for a new date …"),
     permissions=["add"],
-    location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    location=[ActionLocation.CHANGE_LIST],  # the event's page has a button of its own
 )
 def copy_for_new_date(modeladmin, request, queryset):
     """Ask for the new date (and title, short name); then copy the one selected event."""

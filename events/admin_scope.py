@@ -6,8 +6,6 @@ team. Who is in a team is for superusers to change (the "Team" section of the ev
 """
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ERROR_FLAG
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Room
@@ -42,22 +40,23 @@ def not_an_id(object_id) -> bool:
     return object_id is not None and not is_id(object_id)
 
 
-def out_of_range_lookup(request) -> bool:
-    """A list's filter parameter that is a number no database column can hold (20 digits):
-    the database would fail on it, so the list treats it as a wrong filter instead."""
+def without_out_of_range_lookups(request) -> None:
+    """Drop a list's filter parameters that are numbers no database column can hold (20
+    digits): the database would fail on them; like any unknown room, they filter nothing."""
     from registrations.admin.common import MAX_ID
 
-    return any(
-        value.isascii() and value.isdigit() and int(value) > MAX_ID
+    def out_of_range(value: str) -> bool:
+        return value.isascii() and value.isdigit() and int(value) > MAX_ID
+
+    bad = [
+        key
         for key, values in request.GET.lists()
-        if key not in {"q", "p"}
-        for value in values
-    )
-
-
-def wrong_filter_redirect(request) -> HttpResponseRedirect:
-    """Django's answer to a wrong filter: the list without it, saying so (`?e=1`)."""
-    return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        if key not in {"q", "p"} and any(out_of_range(value) for value in values)
+    ]
+    if bad:
+        request.GET = request.GET.copy()
+        for key in bad:
+            del request.GET[key]
 
 
 class TeamScopedMixin:
@@ -69,8 +68,7 @@ class TeamScopedMixin:
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
-        if out_of_range_lookup(request):
-            return wrong_filter_redirect(request)
+        without_out_of_range_lookups(request)
         return super().changelist_view(request, extra_context)
 
     def get_object(self, request, object_id, from_field=None):

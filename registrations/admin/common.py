@@ -12,15 +12,14 @@ from django.utils.translation import ngettext
 
 from events.admin_scope import (
     not_an_id,
-    out_of_range_lookup,
     scoped_list_filter,
     scoped_related,
-    wrong_filter_redirect,
+    without_out_of_range_lookups,
 )
 from events.models import Room
 from registrations import services
 from registrations.models import Registration
-from registrations.permissions import is_moderator, is_organiser, personal_data_for
+from registrations.permissions import is_moderator, is_organiser, personal_data_for, rooms_for
 
 MAX_ID = 2**63 - 1  # BigAutoField
 
@@ -134,9 +133,19 @@ class OrganisersOnlyMixin:
         ]
 
     def changelist_view(self, request, extra_context=None):
-        if out_of_range_lookup(request):
-            return wrong_filter_redirect(request)
-        extra_context = {**(extra_context or {}), "koki_is_organiser": is_organiser(request.user)}
+        without_out_of_range_lookups(request)
+        extra_context = {
+            **(extra_context or {}),
+            "koki_is_organiser": is_organiser(request.user),
+            # A moderator's own rooms, for the links to their attendee lists.
+            "koki_moderated_rooms": (
+                rooms_for(request.user)
+                .select_related("event")
+                .order_by("event__starts_at", "number")
+                if is_moderator(request.user)
+                else ()
+            ),
+        }
         return super().changelist_view(request, extra_context)
 
 

@@ -6,6 +6,8 @@ import zoneinfo
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -141,6 +143,20 @@ def run_copy(client, event, **fields):
 def test_the_action_is_offered_on_the_list_and_the_event_page(source, berta_client):
     for url in [CHANGELIST, f"{CHANGELIST}{source.pk}/change/"]:
         assert 'value="copy_for_new_date"' in berta_client.get(url).content.decode(), url
+    page = berta_client.get(f"{CHANGELIST}{source.pk}/change/").content.decode()
+    assert f'<input type="hidden" name="_selected_action" value="{source.pk}">' in page
+    # A programme editor who may not add events gets neither.
+    editor = get_user_model().objects.create_user("redaktion", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_event", "change_event"])
+    )
+    source.team.add(editor)
+    client = Client()
+    client.force_login(editor)
+    for url in [CHANGELIST, f"{CHANGELIST}{source.pk}/change/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "copy_for_new_date" not in response.content.decode(), url
 
 
 def test_the_action_asks_for_the_date_and_copies(source, berta_client):

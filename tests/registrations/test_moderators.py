@@ -56,6 +56,11 @@ def test_the_list_shows_the_own_room_without_addresses(setting):
     # No searching by address either.
     found = setting["client"].get(CHANGELIST, {"q": "carla@example.org"})
     assert found.context["cl"].result_count == 0
+    # Their own tools are linked: the room's lists and writing to it.
+    own = setting["own"]
+    export = reverse("admin:registrations_registration_export", args=[own.event_id, "xlsx"])
+    assert f'href="{export}?room={own.pk}"' in html
+    assert f'href="{ADD}?event={own.event_id}&amp;room={own.pk}"' in html
     # The links of the organisers' tools are not offered.
     assert reverse("admin:registrations_registration_occupancy") not in html
     assert reverse("admin:failed_mails") not in html
@@ -200,3 +205,23 @@ def test_the_room_offers_moderator_accounts_of_the_group_only(setting, organiser
     page = organiser_client.get(f"/admin/events/event/{setting['event'].pk}/change/")
     field = page.context["inline_admin_formsets"][0].formset.forms[0].fields["moderator_accounts"]
     assert list(field.queryset) == [setting["mona"]]
+
+
+def test_the_demo_logins_run_the_demo_event_and_moderate_room_3(settings, demo_event):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("ensure_demo_organiser", stdout=out)
+    call_command("ensure_demo_organiser", stdout=out)  # twice: nothing changes
+
+    users = get_user_model().objects
+    organiser, moderator = users.get(username="organiser"), users.get(username="moderator")
+    assert list(organiser.koki_events.all()) == [demo_event]
+    assert [(r.event, r.number) for r in moderator.moderated_rooms.all()] == [(demo_event, 3)]
+    assert list(moderator.groups.values_list("name", flat=True)) == ["Moderators"]
+    assert moderator.check_password("koki-demo-moderator")
+    assert "“moderator”, password “koki-demo-moderator”" in out.getvalue()
