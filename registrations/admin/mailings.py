@@ -136,7 +136,9 @@ class MailingAdmin(OrganisersOnlyMixin, admin.ModelAdmin):
         if first is None:
             return "–"
         content = mailings.mailing_render(mailing=obj, registration=first)
-        return format_html('<div class="koki-preview">{}</div>', content["text"])
+        # The recipient's personal link is theirs alone: the preview shows it without its key.
+        text = content["text"].replace(first.token, "…")
+        return format_html('<div class="koki-preview">{}</div>', text)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         mailing = None

@@ -13,6 +13,7 @@ from tests.registrations.admin_helpers import make_moderator
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/registrations/registration/"
 ADD = "/admin/registrations/mailing/add/"
+QUERIES = 13
 
 
 @pytest.fixture
@@ -181,6 +182,9 @@ def test_writing_to_the_own_room(setting):
     created = client.post(ADD, {**data, "room": setting["own"].pk})
     assert created.status_code == 302
     mailing = Mailing.objects.get()
+    draft = client.get(reverse("admin:registrations_mailing_change", args=[mailing.pk]))
+    assert "wir beginnen gleich." in draft.content.decode()  # the preview
+    assert setting["carla"].token not in draft.content.decode()  # without Carla's own link
     sent = client.post(reverse("admin:registrations_mailing_send", args=[mailing.pk]))
 
     assert sent.status_code == 302
@@ -188,6 +192,22 @@ def test_writing_to_the_own_room(setting):
     page = client.get(reverse("admin:registrations_mailing_change", args=[mailing.pk]))
     assert "Conrad" in page.content.decode()
     assert "carla@example.org" not in page.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_moderators_list_takes_the_same_queries_for_one_or_many(
+    setting, django_assert_num_queries, count
+):
+    for _ in range(count - 1):
+        RegistrationFactory(room=setting["own"])
+    RegistrationFactory.create_batch(3, room=setting["other"])
+
+    # Session, user, the two groups, permissions (2), the event filter, the room filter, the
+    # counts (2), the page, its attendance, the rooms of the links: for one registration or 30.
+    with django_assert_num_queries(QUERIES):
+        response = setting["client"].get(CHANGELIST)
+
+    assert response.context["cl"].result_count == count
 
 
 def test_a_moderator_without_rooms_sees_nothing(setting):
