@@ -1,10 +1,15 @@
 """In a real browser: an organiser of event B reaches nothing of event A; a moderator sees their
 room only, marks attendance and reaches no other room."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 
+from events.models import Event
 from registrations.models import Registration
+from tests.e2e.browser import axe_violations
 from tests.factories import EventFactory, RegistrationFactory, RoomFactory
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +134,36 @@ def test_a_moderator_sees_their_room_and_marks_attendance(new_page, world):
     assert own.status == 200
     assert "Bertold" in own.text()
     assert "Dietz" not in own.text()
+
+
+def test_an_organiser_copies_the_event_and_hands_a_moderator_their_room(new_page, world):
+    page = new_page()
+    log_in(page, "berta")
+    event_b = world["room_3"].event
+    page.goto(f"/admin/events/event/{event_b.pk}/change/")
+
+    page.get_by_role("button", name="Für ein neues Datum kopieren …").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "„Tagung Berta“ für ein neues Datum kopieren"
+    )
+    assert axe_violations(page) == []
+    page.get_by_label("Titel der neuen Ausgabe").fill("Tagung Berta 2")
+    page.get_by_label("Kurzname (URL)").fill("tagung-b-2")
+    page.get_by_label("Neues Datum (erster Tag)").fill("2030-09-17")
+    page.get_by_role("button", name="Veranstaltung kopieren").click()
+
+    copy = Event.objects.get(slug="tagung-b-2")
+    page.wait_for_url(f"**/admin/events/event/{copy.pk}/change/")
+    assert "unveröffentlicht und ohne Anmeldungen" in page.locator(".messagelist").inner_text()
+    assert timezone.localtime(copy.starts_at, copy.tzinfo).date() == dt.date(2030, 9, 17)
+    assert list(copy.team.all()) == [Event.objects.get(pk=event_b.pk).team.get()]
+
+    # Hand Mona room 3 of the new edition, on the event's page.
+    rooms = page.locator("#rooms-group tbody tr.form-row")
+    row = rooms.filter(has=page.locator("input[value='3']")).first
+    row.locator("select[name$='moderator_accounts']").select_option(label="mona")
+    page.get_by_role("button", name="Sichern", exact=True).first.click()
+    page.wait_for_url("**/admin/events/event/")
+    room = copy.rooms.get(number=3)
+    assert [user.username for user in room.moderator_accounts.all()] == ["mona"]
+    assert not Registration.objects.filter(event=copy).exists()
