@@ -215,7 +215,7 @@ class AgendaItemAdmin(
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(TeamScopedMixin, admin.ModelAdmin):
     form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]

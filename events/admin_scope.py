@@ -1,15 +1,27 @@
 """The programme's admin pages for the event's team only (registrations.permissions).
 
 TeamScopedMixin narrows an admin's list, its choices of event and room and its filters to the
-events of the user's teams; superusers see all. A staff account that creates an event joins its
+events of the user's teams (speakers: those of these events, and those of no event yet);
+superusers see all. A staff account that creates an event joins its
 team. Who is in a team is for superusers to change (the "Team" section of the event's page).
 """
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Room
-from registrations.permissions import events_in_reach, programme_for, rooms_in_reach
+from events.models import AgendaItemSpeaker, Event, Room, Speaker
+from registrations.permissions import events_for, events_in_reach, programme_for, rooms_in_reach
+
+
+def speakers_for(user, queryset):
+    """The speakers of the user's teams' events, and those of no event yet (just added, or to
+    be added to an item); superusers: all."""
+    if user.is_active and user.is_staff and user.is_superuser:
+        return queryset
+    links = AgendaItemSpeaker.objects.values("speaker_id")
+    mine = links.filter(agenda_item__event__in=events_for(user))
+    return queryset.filter(Q(pk__in=mine) | ~Q(pk__in=links))
 
 
 def scoped_related(db_field, request, kwargs) -> None:
@@ -77,8 +89,11 @@ class TeamScopedMixin:
         return super().get_object(request, object_id, from_field)
 
     def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.model is Speaker:
+            return speakers_for(request.user, queryset)
         lookup = "pk" if self.model is Event else "event"  # from the model to its event
-        return programme_for(request.user, super().get_queryset(request), event=lookup)
+        return programme_for(request.user, queryset, event=lookup)
 
     def get_list_filter(self, request):
         return scoped_list_filter(super().get_list_filter(request))

@@ -274,3 +274,29 @@ def test_room_choices_of_the_agenda_item_are_the_teams(two_events):
     assert list(form.fields["event"].queryset) == [two_events["b"]["event"]]
     assert list(form.fields["room"].queryset) == [two_events["b"]["room"]]
     assert Room.objects.count() == 2
+
+
+def test_an_organiser_of_b_sees_the_speakers_of_b_and_of_no_event(two_events):
+    from events.models import AgendaItemSpeaker, Speaker
+
+    anton = Speaker.objects.create(name="Anton Aust")
+    bea = Speaker.objects.create(name="Bea Bolz")
+    Speaker.objects.create(name="Neu Nagel")
+    AgendaItemSpeaker.objects.create(agenda_item=two_events["a"]["item"], speaker=anton)
+    AgendaItemSpeaker.objects.create(agenda_item=two_events["b"]["item"], speaker=bea)
+    client = two_events["client"]
+
+    listed = client.get("/admin/events/speaker/").context["cl"].result_list
+    assert [speaker.name for speaker in listed] == ["Bea Bolz", "Neu Nagel"]
+    page = client.get(f"/admin/events/speaker/{anton.pk}/change/")
+    assert (page.status_code, page["Location"]) == (302, "/admin/")
+    found = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "events",
+            "model_name": "agendaitemspeaker",
+            "field_name": "speaker",
+            "term": "a",
+        },
+    ).json()
+    assert [result["text"] for result in found["results"]] == ["Bea Bolz", "Neu Nagel"]
