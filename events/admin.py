@@ -11,22 +11,26 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
-from events import services
+from events import admin_copy, services
 from events.admin_questions import QuestionInline
+from events.admin_scope import TeamScopedMixin
 from events.forms import SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
 from events.signals import event_schedule_changed, room_capacity_raised
 from events.timezones import timezone_choices
 from koki.site import absolute_url
+from registrations.permissions import events_in_reach
 
 admin.site.site_header = _("koki – administration")
 admin.site.site_title = _("koki administration")
 admin.site.index_title = _("Overview")
 
 
-def only_event_pk() -> int | None:
-    """The event an add form can assume: the only one that has not ended, else the only one."""
-    for candidates in (Event.objects.upcoming(), Event.objects.all()):
+def only_event_pk(user) -> int | None:
+    """The event an add form can assume: of the events `user` may pick, the only one that has
+    not ended, else the only one."""
+    reach = events_in_reach(user)
+    for candidates in (reach.upcoming(), reach):
         pks = list(candidates.order_by("pk").values_list("pk", flat=True)[:2])
         if len(pks) == 1:
             return pks[0]
@@ -40,7 +44,7 @@ class SingleEventInitialMixin:
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if "event" not in initial and (pk := only_event_pk()) is not None:
+        if "event" not in initial and (pk := only_event_pk(request.user)) is not None:
             initial["event"] = pk
         return initial
 
@@ -106,7 +110,16 @@ class EventTimezoneMixin:
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 0
-    fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
+    fields = [
+        "number",
+        "name",
+        "topic",
+        "capacity",
+        "waiting_list_size",
+        "moderators",
+        "moderator_accounts",
+        "join_url",
+    ]
     classes = ["koki-compact-inline"]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 20})},
@@ -207,13 +220,14 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser__name"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RoomInline, AgendaItemInline, ReminderInline, QuestionInline]
+    actions = [admin_copy.copy_for_new_date]
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "subtitle", "slug", "organiser"]}),
@@ -309,7 +323,11 @@ class AgendaItemSpeakerInline(admin.TabularInline):
 
 @admin.register(AgendaItem)
 class AgendaItemAdmin(
-    SingleEventInitialMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin
+    SingleEventInitialMixin,
+    TeamScopedMixin,
+    ProgrammeServicesMixin,
+    EventTimezoneMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
@@ -346,7 +364,7 @@ class AgendaItemAdmin(
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(TeamScopedMixin, admin.ModelAdmin):
     form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]
@@ -360,7 +378,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(SingleEventInitialMixin, admin.ModelAdmin):
+class RoomAdmin(SingleEventInitialMixin, TeamScopedMixin, admin.ModelAdmin):
     list_display = ["__str__", "event", "capacity", "moderators"]
     list_filter = ["event"]
     list_select_related = ["event"]

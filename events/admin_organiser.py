@@ -2,12 +2,14 @@
 accessibility statement, their texts in German and English (django-modeltranslation)."""
 
 from django.contrib import admin
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from events.models import Organiser
+from registrations.permissions import events_for
 
 
 @admin.register(Organiser)
@@ -16,6 +18,21 @@ class OrganiserAdmin(TranslationAdmin):
     search_fields = ["name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["pages"]
+
+    def has_delete_permission(self, request, obj=None):
+        """Only superusers delete organisers: several teams' events may share one."""
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        """A team sees the organisers of its events and those without an event yet (a change
+        shows on every event of the organiser); superusers see all."""
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(events__in=events_for(request.user)) | Q(events__isnull=True)
+        ).distinct()
+
     fieldsets = [
         (
             None,

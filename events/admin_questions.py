@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from events.admin_scope import TeamScopedMixin
 from events.models import Question, QuestionChoice
 
 
@@ -90,7 +91,7 @@ ACTIVE = ~Q(answers__registration__status="cancelled")
 
 
 @admin.register(Question)
-class QuestionAdmin(TranslationAdmin):
+class QuestionAdmin(TeamScopedMixin, TranslationAdmin):
     form = QuestionForm
     list_display = ["label", "event", "kind", "required", "is_access_need", "order", "answered"]
     list_filter = ["event", "kind", "is_access_need"]

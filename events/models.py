@@ -319,6 +319,17 @@ class Event(models.Model):
         _("minutes an unconfirmed registration holds its seat"), default=default_hold_minutes
     )
     is_published = models.BooleanField(_("published"), default=False)
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="koki_events",
+        limit_choices_to={"is_staff": True, "is_active": True},
+        verbose_name=_("team"),
+        help_text=_(
+            "The staff accounts that run this event: only they (and superusers) see and change "
+            "it, its registrations, lists and messages in the admin."
+        ),
+    )
     embed_origins = models.TextField(
         _("websites that may embed the programme"),
         blank=True,
@@ -444,7 +455,23 @@ class Room(models.Model):
             "attendees reach it through their personal join link."
         ),
     )
-    moderators = models.CharField(_("moderators"), max_length=300, blank=True)
+    moderators = models.CharField(
+        _("moderators"),
+        max_length=300,
+        blank=True,
+        help_text=_("Their names as the public programme shows them."),
+    )
+    moderator_accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="moderated_rooms",
+        limit_choices_to={"is_staff": True, "is_active": True, "groups__name": "Moderators"},
+        verbose_name=_("moderator accounts"),
+        help_text=_(
+            "Staff accounts of the “Moderators” group who see this room's list in the admin, "
+            "mark attendance and write to its attendees (nothing else)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 

@@ -8,9 +8,11 @@ F() in the database, so two editors saving at the same time both count.
 Speaker photos: only real images, limited in size, re-encoded.
 """
 
+import datetime as dt
 import io
 import uuid
 import warnings
+import zoneinfo
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -21,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from events.models import AgendaItem, Event, Reminder, Room, Speaker
+from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
+from events.signals import event_schedule_changed
 
 # What a calendar entry shows as its time and place.
 ITEM_SCHEDULE_FIELDS = ("starts_at", "ends_at", "room_id")
@@ -102,6 +105,100 @@ def reminders_default_create(*, event: Event) -> list[Reminder]:
     return Reminder.objects.bulk_create(
         Reminder(event=event, **defaults) for defaults in Reminder.DEFAULTS
     )
+
+
+def _shifted(moment: dt.datetime | None, days: int, zone: zoneinfo.ZoneInfo):
+    """`moment` `days` later at the same local clock time in `zone` (across a change of
+    summer time the UTC offset changes, the time on the clock does not)."""
+    if moment is None:
+        return None
+    local = timezone.localtime(moment, zone)
+    return dt.datetime.combine(local.date() + dt.timedelta(days=days), local.time(), tzinfo=zone)
+
+
+def event_slug_free(*, base: str) -> str:
+    """`base`, or `base-2`, `base-3`, … whichever no event has yet (at most 80 characters)."""
+    base = base[:76].rstrip("-") or "event"
+    taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+@transaction.atomic
+def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Event:
+    """A new, unpublished edition of `event` starting on `starts_on`.
+
+    Carried over: every field of the event (texts, privacy notice and its version, settings,
+    the team), the rooms with their capacity, waiting list and moderators' names, the agenda
+    with its speakers (the same speaker records) and the reminders. Every time moves by the
+    same number of days and keeps its local clock time in the event's zone, summer time or
+    not. Not carried over: registrations, messages, the meeting addresses (plenary and rooms:
+    a meeting of the last edition must not open for the next one) and the moderators'
+    accounts (access to a room's attendees is given for each edition anew).
+    """
+    zone = event.tzinfo
+    days = (starts_on - timezone.localtime(event.starts_at, zone).date()).days
+    source_pk = event.pk
+    new = Event.objects.get(pk=source_pk)
+    new.pk = None
+    new._state.adding = True
+    new.title, new.slug = title, slug
+    new.is_published = False
+    new.plenary_join_url = ""
+    for name in ["starts_at", "ends_at", "registration_opens_at", "registration_closes_at"]:
+        setattr(new, name, _shifted(getattr(new, name), days, zone))
+    new.save()
+    new.team.set(event.team.all())
+
+    rooms = list(Room.objects.filter(event_id=source_pk).order_by("number"))
+    new_rooms = Room.objects.bulk_create(
+        Room(
+            event=new,
+            number=room.number,
+            name=room.name,
+            topic=room.topic,
+            capacity=room.capacity,
+            waiting_list_size=room.waiting_list_size,
+            moderators=room.moderators,
+        )
+        for room in rooms
+    )
+    room_for = {old.pk: fresh for old, fresh in zip(rooms, new_rooms, strict=True)}
+
+    items = list(AgendaItem.objects.filter(event_id=source_pk).order_by("pk"))
+    new_items = AgendaItem.objects.bulk_create(
+        AgendaItem(
+            event=new,
+            starts_at=_shifted(item.starts_at, days, zone),
+            ends_at=_shifted(item.ends_at, days, zone),
+            title=item.title,
+            description=item.description,
+            kind=item.kind,
+            room=room_for.get(item.room_id),
+        )
+        for item in items
+    )
+    item_for = {old.pk: fresh for old, fresh in zip(items, new_items, strict=True)}
+    AgendaItemSpeaker.objects.bulk_create(
+        AgendaItemSpeaker(
+            agenda_item=item_for[link.agenda_item_id], speaker_id=link.speaker_id, order=link.order
+        )
+        for link in AgendaItemSpeaker.objects.filter(agenda_item__event_id=source_pk)
+    )
+    Reminder.objects.bulk_create(
+        Reminder(
+            event=new,
+            days_before=reminder.days_before,
+            at_time=reminder.at_time,
+            minutes_before=reminder.minutes_before,
+        )
+        for reminder in Reminder.objects.filter(event_id=source_pk).order_by("pk")
+    )
+    transaction.on_commit(lambda: event_schedule_changed.send(sender=Event, event=new))
+    return new
 
 
 def speaker_delete(*, speaker: Speaker) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from events.models import Event
 from registrations.models import Registration
-from registrations.permissions import is_organiser
+from registrations.permissions import events_for, is_organiser
 from registrations.roster import EventOccupancy, event_occupancy, events_for_overview
 
 Status = Registration.Status
@@ -36,12 +36,12 @@ def may_see_dashboard(user) -> bool:
 def dashboard_events(user, *, now: dt.datetime | None = None) -> QuerySet[Event]:
     """The events whose dashboard `user` may see: the one place that decides it.
 
-    Organisers see every current event (`roster.events_for_overview`: not yet over, or over
-    but not yet purged); everybody else none.
+    Organisers see the current events of their teams (`roster.events_for_overview`: not yet
+    over, or over but not yet purged; superusers: of all events); everybody else none.
     """
     if not may_see_dashboard(user):
         return Event.objects.none()
-    return events_for_overview(now=now)
+    return events_for_overview(now=now, events=events_for(user))
 
 
 @dataclass(frozen=True)

@@ -213,14 +213,18 @@ def event_occupancy(*, event: Event, now=None) -> EventOccupancy:
     )
 
 
-def events_for_overview(*, now=None) -> QuerySet[Event]:
-    """Events whose registrations still matter: not yet over, or over but not yet purged."""
+def events_for_overview(*, now=None, events: QuerySet[Event] | None = None) -> QuerySet[Event]:
+    """Events whose registrations still matter: not yet over, or over but not yet purged
+    (of `events`, by default all)."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=settings.KOKI_PURGE_AFTER_DAYS)
-    return Event.objects.filter(ends_at__gte=since).order_by("starts_at")
+    events = Event.objects.all() if events is None else events
+    return events.filter(ends_at__gte=since).order_by("starts_at")
 
 
-def occupancy_overview(*, now=None) -> list[EventOccupancy]:
-    """The occupancy of every current event: one query for the events, one per event."""
+def occupancy_overview(*, now=None, events: QuerySet[Event] | None = None) -> list[EventOccupancy]:
+    """The occupancy of every current event (of `events`, by default all): one query for the
+    events, one per event."""
     now = now or timezone.now()
-    return [event_occupancy(event=event, now=now) for event in events_for_overview(now=now)]
+    current = events_for_overview(now=now, events=events)
+    return [event_occupancy(event=event, now=now) for event in current]

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 
 from events.demo import demo_event_load
 from tests.factories import EventFactory, RoomFactory
-from tests.registrations.admin_helpers import make_organiser
+from tests.registrations.admin_helpers import in_every_team, make_organiser
 
 # Property-based tests (hypothesis): modest by default to keep `make test` short;
 # HYPOTHESIS_PROFILE=thorough runs ten times as many examples.
@@ -128,8 +128,11 @@ def demo_event(db, request):
 
 @pytest.fixture
 def organiser(db):
-    """A staff member of the "Organisers" group (not a superuser), username "orga"."""
-    return make_organiser()
+    """A staff member of the "Organisers" group (not a superuser), username "orga", in the team
+    of every event of the test (those there already and those created later)."""
+    user = make_organiser()
+    with in_every_team(user):
+        yield user
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Mails that failed for good ("Failed e-mails"), for the organisers; the task queue itself for
-superusers only.
+"""Mails that failed for good ("Failed e-mails"), for the organisers (of their teams' events);
+the task queue itself for superusers only.
 
 A mail fails for good when its last attempt failed (registrations.emails): a registration's mail,
 a reminder or a message to attendees. The page names the registration (linked to its admin page),
@@ -9,7 +9,9 @@ attempt (after correcting an address, say); a mail whose news is out of date by 
 sent, as always.
 
 django-tasks-db's own admin of the task queue shows every task with its arguments and what a
-failed task raised: superusers only, not the organisers or other staff.
+failed task raised, of every event: superusers only, not the organisers or other staff (an
+organiser's team is no limit there, and the arguments and errors are for whoever runs the
+server). It is not removed: a superuser sometimes needs it to see a stuck queue.
 """
 
 import datetime as dt
@@ -29,7 +31,7 @@ from django_tasks_db.models import DBTaskResult
 from registrations import emails
 from registrations.admin.common import log_changes
 from registrations.models import Mailing, MailingRecipient, Registration, ReminderDelivery
-from registrations.permissions import is_organiser
+from registrations.permissions import events_for, is_organiser
 
 SHOWN = 500  # the latest ones; more than a handful means the mail server needs attention
 
@@ -119,6 +121,15 @@ def _ids(values: list[str]) -> list[str]:
     return ids
 
 
+def _of_teams(user, mails: list[FailedMail]) -> list[FailedMail]:
+    """The mails of registrations of the user's teams' events, and those whose registration is
+    gone (the row then names neither the person nor the event)."""
+    events = set(events_for(user).values_list("pk", flat=True))
+    return [
+        mail for mail in mails if mail.registration is None or mail.registration.event_id in events
+    ]
+
+
 admin.site.unregister(DBTaskResult)
 
 
@@ -150,18 +161,26 @@ class TaskResultAdmin(tasks_admin.DBTaskResultAdmin):
             if not request.user.has_perm("registrations.change_registration"):
                 raise PermissionDenied
             return self._queue_again(request)
-        mails = failed_mail_list(limit=SHOWN)
+        if request.user.is_superuser:
+            mails = failed_mail_list(limit=SHOWN)
+            total = emails.failed_mails().count() if len(mails) == SHOWN else len(mails)
+        else:
+            mails = _of_teams(request.user, failed_mail_list(limit=None))
+            total = len(mails)
+            mails = mails[:SHOWN]
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Failed e-mails"),
             "mails": mails,
-            "total": emails.failed_mails().count() if len(mails) == SHOWN else len(mails),
+            "total": total,
             "can_queue": request.user.has_perm("registrations.change_registration"),
         }
         return TemplateResponse(request, "admin/registrations/failed_mails.html", context)
 
     def _queue_again(self, request):
         selected = failed_mail_list(ids=_ids(request.POST.getlist("mail")), limit=None)
+        if not request.user.is_superuser:
+            selected = _of_teams(request.user, selected)
         count = emails.failed_mail_requeue(result_ids=[mail.id for mail in selected])
         log_changes(
             request,

@@ -71,10 +71,15 @@ class MailingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "room" in self.fields:
-            rooms = Room.objects.select_related("event").order_by("event__starts_at", "number")
+            # The admin has narrowed the choices to the user's rooms: keep that, add the order.
+            rooms = (
+                self.fields["room"]
+                .queryset.select_related("event")
+                .order_by("event__starts_at", "number")
+            )
             self.fields["room"].queryset = rooms
             self.fields["room"].empty_label = _("All rooms of the event")
-            if Event.objects.count() > 1:  # name the event only where there is a choice
+            if len({room.event_id for room in rooms}) > 1:  # the event only where there is a choice
                 self.fields["room"].label_from_instance = lambda room: (
                     f"{room.event.title} – {room}"
                 )

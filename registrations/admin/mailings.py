@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from events.admin import SingleEventInitialMixin, plain_related_widget
 from registrations import mailings
-from registrations.admin.common import OrganisersOnlyMixin
+from registrations.admin.common import OrganisersOnlyMixin, is_id
 from registrations.admin.forms import MailingForm
 from registrations.models import Mailing, MailingRecipient
+from registrations.permissions import is_moderator
 
 
 class MailingRecipientInline(admin.TabularInline):
@@ -47,9 +48,16 @@ class MailingRecipientInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        if is_moderator(request.user):  # moderators do not see the addresses
+            return [name for name in self.fields if name != "email"]
+        return self.fields
+
 
 @admin.register(Mailing)
 class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmin):
+    room_lookup = "room"  # moderators write to their rooms' attendees
+    moderator_permissions = frozenset({"view", "add", "change", "delete"})
     form = MailingForm
     list_display = ["subject", "event", "room", "audience", "queued_at", "delivered", "created_by"]
     list_filter = ["event"]
@@ -133,7 +141,9 @@ class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmi
         if first is None:
             return "–"
         content = mailings.mailing_render(mailing=obj, registration=first)
-        return format_html('<div class="koki-preview">{}</div>', content["text"])
+        # The recipient's personal link is theirs alone: the preview shows it without its key.
+        text = content["text"].replace(first.token, "…")
+        return format_html('<div class="koki-preview">{}</div>', text)
 
     # A draft is saved as a draft ("Save as draft"), and the page stays open to check and send.
     DRAFT_BUTTONS = {"show_save_and_add_another": False, "show_save_and_continue": False}
@@ -143,7 +153,10 @@ class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmi
         return super().add_view(request, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        mailing = Mailing.objects.filter(pk=object_id, queued_at__isnull=True).first()
+        mailing = None
+        if is_id(object_id):
+            mailing = self.get_queryset(request).filter(pk=object_id, queued_at__isnull=True)
+            mailing = mailing.first()
         if mailing is not None:
             extra_context = {
                 **(extra_context or {}),
@@ -195,7 +208,11 @@ class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmi
         ]
 
     def _get_for_change(self, request, mailing_id) -> Mailing:
-        mailing = get_object_or_404(Mailing.objects.select_related("event"), pk=mailing_id)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        mailing = get_object_or_404(
+            self.get_queryset(request).select_related("event"), pk=mailing_id
+        )
         if not self.has_change_permission(request, mailing):
             raise PermissionDenied
         return mailing
@@ -260,7 +277,7 @@ class MailingAdmin(SingleEventInitialMixin, OrganisersOnlyMixin, admin.ModelAdmi
         )
 
     def retry_view(self, request, mailing_id):
-        mailing = get_object_or_404(Mailing, pk=mailing_id)
+        mailing = get_object_or_404(self.get_queryset(request), pk=mailing_id)
         if not self.has_change_permission(request):
             raise PermissionDenied
         count = mailings.mailing_retry_failed(mailing=mailing)

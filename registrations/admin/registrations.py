@@ -38,6 +38,13 @@ from registrations.admin.common import (
 from registrations.admin.forms import ConfirmForm, MoveForm
 from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
+from registrations.permissions import (
+    events_for,
+    events_in_reach,
+    is_moderator,
+    is_organiser,
+    rooms_for,
+)
 from registrations.roster import (
     attendee_list,
     place_label,
@@ -55,7 +62,8 @@ class RoomListFilter(admin.SimpleListFilter):
     parameter_name = "room"
 
     def lookups(self, request, model_admin):
-        rooms = Room.objects.select_related("event").order_by("event__starts_at", "number")
+        rooms = rooms_for(request.user).select_related("event")
+        rooms = rooms.order_by("event__starts_at", "number")
         event_id = request.GET.get("event__id__exact")
         if is_id(event_id):
             rooms = rooms.filter(event_id=event_id)
@@ -124,6 +132,10 @@ HISTORY_FIELDS = [
 
 @admin.register(Registration)
 class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin):
+    room_lookup = "room"  # moderators see their rooms' registrations, read only
+    moderator_permissions = frozenset({"view"})
+    moderator_actions = ("mark_attended", "unmark_attended")
+    moderator_hidden_fields = ("email",)
     list_display = [
         "name",
         "organisation",
@@ -311,7 +323,7 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
         event_id = request.POST.get("event", "")
         if not is_id(event_id):
             raise Http404
-        event = get_object_or_404(Event, pk=event_id)
+        event = get_object_or_404(events_for(request.user), pk=event_id)
         form = MoveForm(request.POST, event=event)
         if not form.is_valid():
             selected = Registration.objects.filter(
@@ -382,6 +394,7 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
 
     def cancel_view(self, request):
         form = ConfirmForm(request.POST)
+        form.fields["registrations"].queryset = self.scoped(request, Registration.objects.active())
         if not form.is_valid():
             self.message_user(request, gettext("Nothing was cancelled."), messages.WARNING)
             return HttpResponseRedirect(self._changelist_url())
@@ -438,7 +451,7 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Mark as attended"), permissions=["change"], location=BOTH)
+    @admin.action(description=_("Mark as attended"), permissions=["attendance"], location=BOTH)
     def mark_attended(self, request, queryset):
         changed = attendance_mark(registrations=queryset, attended=True)
         log_changes(request, changed, gettext("Marked as attended."))
@@ -466,7 +479,7 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
             )
 
     @admin.action(
-        description=_("Remove the attendance mark"), permissions=["change"], location=BOTH
+        description=_("Remove the attendance mark"), permissions=["attendance"], location=BOTH
     )
     def unmark_attended(self, request, queryset):
         changed = attendance_mark(registrations=queryset, attended=False)
@@ -524,6 +537,8 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
         ]
 
     def occupancy_view(self, request):
+        if not is_organiser(request.user):
+            raise PermissionDenied  # moderators have their rooms' list
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -535,12 +550,14 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
     def export_view(self, request, event_id, fmt):
         if fmt not in {"csv", "xlsx"}:
             raise Http404
-        event = get_object_or_404(Event, pk=event_id)
+        event = get_object_or_404(events_in_reach(request.user), pk=event_id)
         room = None
         if room_id := request.GET.get("room"):
             if not is_id(room_id):
                 raise Http404
-            room = get_object_or_404(Room, pk=room_id, event=event)
+            room = get_object_or_404(rooms_for(request.user), pk=room_id, event=event)
+        elif is_moderator(request.user):
+            raise Http404  # a moderator's list is one of their rooms
         return self._export_response(list(attendee_list(event=event, room=room)), event, room, fmt)
 
     def export_filtered_view(self, request, fmt):
@@ -589,7 +606,7 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
         )
 
     def promote_view(self, request, room_id):
-        room = get_object_or_404(Room, pk=room_id)
+        room = get_object_or_404(rooms_for(request.user), pk=room_id)
         promoted = promote_waiting_list(
             request, [room], gettext("Moved up from the waiting list by the organisers.")
         )

@@ -32,7 +32,9 @@ class ReminderAdmin(
         if reminders is not None:
             zone = reminders.values_list("event__timezone", flat=True).first()
         else:
-            event_id = request.POST.get("event") or request.GET.get("event") or only_event_pk()
+            event_id = (
+                request.POST.get("event") or request.GET.get("event") or only_event_pk(request.user)
+            )
             zone = (
                 Event.objects.filter(pk=event_id).values_list("timezone", flat=True).first()
                 if is_id(str(event_id or ""))

@@ -7,9 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from events.models import Event
 from events.timezones import zone_label
-from registrations.permissions import is_organiser
+from registrations.permissions import events_for, events_in_reach, is_organiser
 from registrations.roster import event_occupancy, occupancy_overview
 
 register = template.Library()
@@ -37,10 +36,10 @@ def _context(context, overview) -> dict:
 
 @register.inclusion_tag("admin/registrations/includes/occupancy.html", takes_context=True)
 def occupancy_overview_tables(context):
-    """Every current event (see roster.events_for_overview)."""
+    """Every current event of the user's teams (see roster.events_for_overview)."""
     if not _allowed(context):
         return {"overview": None}
-    return _context(context, occupancy_overview())
+    return _context(context, occupancy_overview(events=events_for(context["request"].user)))
 
 
 @register.inclusion_tag("admin/registrations/includes/occupancy.html", takes_context=True)
@@ -53,13 +52,14 @@ def occupancy_table(context, event):
 
 @register.simple_tag(takes_context=True)
 def koki_header_event(context):
-    """The event the admin's header names: the next or running one, else the latest (one query;
-    none for visitors who are not logged in)."""
+    """The event the admin's header names: of the events the user may see, the next or running
+    one, else the latest (one query; none for visitors who are not logged in)."""
     request = context.get("request")
     if request is None or not getattr(request.user, "is_staff", False):
         return None
-    upcoming = Event.objects.upcoming().order_by("starts_at", "pk").first()
-    return upcoming or Event.objects.order_by("-starts_at", "-pk").first()
+    reach = events_in_reach(request.user)
+    upcoming = reach.upcoming().order_by("starts_at", "pk").first()
+    return upcoming or reach.order_by("-starts_at", "-pk").first()
 
 
 def _has_times(form) -> bool:

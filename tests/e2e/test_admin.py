@@ -51,6 +51,7 @@ def test_organiser_moves_an_agenda_item_and_the_public_page_follows(
     day = timezone.localdate() + dt.timedelta(days=60)
     call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
     event = Event.objects.get(slug="koki-abschluss")
+    event.team.add(browser_organiser)  # Anna runs the event
     item = event.agenda_items.order_by("-starts_at").first()
     start = timezone.localtime(item.starts_at, event.tzinfo)
     end = timezone.localtime(item.ends_at, event.tzinfo)

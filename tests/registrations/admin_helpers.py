@@ -3,14 +3,17 @@
 import datetime as dt
 import html
 import re
+from contextlib import contextmanager
 from html.parser import HTMLParser
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import post_save
 from django.utils import timezone
 
+from events.models import Event
 from registrations.models import Registration
-from registrations.permissions import ORGANISERS_GROUP
+from registrations.permissions import MODERATORS_GROUP, ORGANISERS_GROUP
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,9 +26,37 @@ def make_organiser(username: str = "orga"):
     return user
 
 
+def make_moderator(username: str = "moderation", *, rooms=()):
+    """A staff member of the "Moderators" group who moderates `rooms`."""
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, email=f"{username}@example.org"
+    )
+    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    user.moderated_rooms.add(*rooms)
+    return user
+
+
+@contextmanager
+def in_every_team(user):
+    """`user` runs every event: those there already and those created inside the block."""
+
+    def join(sender, instance, created, **kwargs):
+        if created:
+            instance.team.add(user)
+
+    user.koki_events.add(*Event.objects.all())
+    post_save.connect(join, sender=Event, weak=False, dispatch_uid="tests_in_every_team")
+    try:
+        yield user
+    finally:
+        post_save.disconnect(sender=Event, dispatch_uid="tests_in_every_team")
+
+
 def make_staff_outside_group(username: str = "programme"):
-    """Staff who may edit the programme and (directly) view registrations, but is no organiser."""
+    """Staff who may edit the programme and (directly) view registrations, but is no organiser;
+    in the team of every event there is."""
     user = get_user_model().objects.create_user(username=username, password=PASSWORD, is_staff=True)
+    user.koki_events.add(*Event.objects.all())
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="events"),
         *Permission.objects.filter(
