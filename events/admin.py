@@ -100,6 +100,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
         ),
         (_("Description"), {"fields": ["description"]}),
+        (_("Look"), {"fields": ["logo", "accent_colour"]}),
         (
             _("Registration"),
             {
