@@ -50,9 +50,25 @@ def test_form_page_shows_rooms_with_topic_and_seats(client, room):
     response = client.get(register_url(room.event))
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"Raum {room.number}: Ethik" in html
-    assert "KI und Ethik" in html
-    assert "(1 Platz frei)" in html
+    # One fieldset of radio cards: the room's name labels its radio, the rest describes it.
+    assert html.count("<fieldset") == 3  # about you, the room, privacy
+    assert html.count('<fieldset class="room-picker"') == 1
+    assert html.count("<legend") == 3
+    assert (
+        f'<label class="room-option-label" for="id_room_0"><span class="room-number">'
+        f'Raum {room.number}<span class="visually-hidden">:</span></span> '
+        '<span class="room-name">Ethik</span></label>'
+    ) in html
+    assert 'aria-describedby="id_room_0_about"' in html
+    assert '<span class="room-topic">KI und Ethik</span>' in html
+    assert '<li class="room-option room-free">' in html
+    assert '<span class="room-choice-seats">1 Platz frei</span>' in html
+    # Required fields are marked one way only: the optional ones say so.
+    assert "asteriskField" not in html
+    assert "Organisation (optional)" in html
+    # The waiting-list choice is not ticked in advance.
+    assert '<input type="checkbox" class="form-check-input" name="join_waitlist" ' in html
+    assert 'name="join_waitlist" id="id_join_waitlist">' in html
     assert 'name="homepage"' in html
     assert f'href="/events/{room.event.slug}/privacy/"' in html
     # CSP: no inline script, only our own file (the page works without it).
@@ -121,7 +137,8 @@ def test_manage_page_hides_join_links_until_confirmed(client, room):
     )
     response = client.get(registration.get_absolute_url())
     html = response.content.decode()
-    assert "Wartet auf Ihre Bestätigung." in html
+    assert "<strong>Bitte prüfen Sie Ihr Postfach</strong>" in html
+    assert f"{registration.room}</dd>" in html
     assert room.join_url not in html
     assert "/join/" not in html
     assert "no-store" in response["Cache-Control"]
@@ -251,7 +268,7 @@ def test_register_form_query_count_is_constant(client, django_assert_num_queries
     with django_assert_num_queries(4):
         response = client.get(register_url(event))
     html = response.content.decode()
-    assert html.count('class="room-choice-seats">(9 Plätze frei)') == n
+    assert html.count('class="room-choice-seats">9 Plätze frei</span>') == n
     assert "koki-hole-" not in html
 
 
@@ -282,8 +299,8 @@ def test_register_form_from_the_cache_costs_no_query_and_fills_in_fresh_seats(
     html = response.content.decode()
     assert response.context is None  # not rendered: the stored page with its holes filled
     assert "koki-hole-" not in html
-    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', first) == ["3 Plätze frei"] * n
-    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', html) == (
+    assert re.findall(r'class="room-choice-seats">([^<]*)<', first) == ["3 Plätze frei"] * n
+    assert re.findall(r'class="room-choice-seats">([^<]*)<', html) == (
         ["2 Plätze frei"] + ["3 Plätze frei"] * (n - 1)
     )
     assert without_csrf(html).replace("2 Plätze", "3 Plätze", 1) == without_csrf(first)
@@ -303,8 +320,13 @@ def test_register_form_from_the_cache_fills_holes_in_the_visitors_language(
     del client.cookies["django_language"]
     german = client.get(register_url(room.event)).content.decode()
 
-    assert "(full – waiting list (0 people waiting))" in english
-    assert "(ausgebucht – Warteliste (0 Personen warten))" in german
+    assert '<span class="room-choice-seats">Full – waiting list: 0 people waiting</span>' in english
+    assert (
+        '<span class="room-choice-seats">Ausgebucht – Warteliste: 0 Personen warten</span>'
+    ) in german
+    # The state is a hole too: the card shows it, and a room that takes nobody is disabled.
+    assert '<li class="room-option room-waitlist">' in german
+    assert 'aria-describedby="id_room_0_about" required >' in german
 
 
 def test_submitting_the_form_costs_a_fixed_number_of_queries(
