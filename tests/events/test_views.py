@@ -35,7 +35,7 @@ def test_event_page_shows_the_whole_programme_in_german(client, demo_event):
     for room in demo_event.rooms.all():
         assert (
             f'<h3 class="room-card-title"><span class="room-number">Raum {room.number}<span '
-            f'class="visually-hidden">:</span></span> <span class="room-name">'
+            f'class="room-colon">:</span></span> <span class="room-name">'
             f"{escape(room.name)}</span></h3>"
         ) in html
         assert (

@@ -56,7 +56,7 @@ def test_form_page_shows_rooms_with_topic_and_seats(client, room):
     assert html.count("<legend") == 3
     assert (
         f'<label class="room-option-label" for="id_room_0"><span class="room-number">'
-        f'Raum {room.number}<span class="visually-hidden">:</span></span> '
+        f'Raum {room.number}<span class="room-colon">:</span></span> '
         '<span class="room-name">Ethik</span></label>'
     ) in html
     assert 'aria-describedby="id_room_0_about"' in html
