@@ -213,3 +213,13 @@ def test_browser_language_does_not_switch_the_page(client):
     event = EventFactory()
     response = client.get(event.get_absolute_url(), headers={"accept-language": "en-US,en;q=0.9"})
     assert '<html lang="de">' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "letters"),
+    [("Dr. Anja C. Wagner", "AW"), ("Henning Lühr", "HL"), ("Prof. Dr. Özlem", "Ö"), ("", "")],
+)
+def test_speaker_initials(name, letters):
+    from events.templatetags.koki_people import initials
+
+    assert initials(name) == letters

@@ -441,3 +441,76 @@ def test_registering_again_takes_the_path_of_a_new_registration_and_queues_its_l
             {"registration_id": registration.pk, "kind": "link", "status": "pending"},
         ),
     ]
+
+
+def test_done_page_asks_to_check_the_inbox_and_names_the_room(client, room):
+    response = client.post(register_url(room.event), form_data(room))
+    html = client.get(response["Location"]).content.decode()
+    assert "<h1>Bitte prüfen Sie Ihr Postfach</h1>" in html
+    assert "Vielen Dank für Ihre Anmeldung" not in html
+    assert f"<dt>Break-out-Raum</dt><dd>Raum {room.number}: Ethik</dd>" in html
+    assert "<dd>Ihr Platz ist bis zu Ihrer Bestätigung reserviert.</dd>" in html
+
+
+def test_done_page_for_a_waiting_list_place_says_so_whoever_registers(client, room):
+    RegistrationFactory.create_batch(2, room=room)  # full
+    first = client.post(register_url(room.event), form_data(room))
+    first_page = client.get(first["Location"]).content.decode()
+    assert Registration.objects.get(email="erika@example.org").status == "waiting"
+    # The same address again: the same answer as a new registration, nothing revealed.
+    again = client.post(register_url(room.event), form_data(room))
+    again_page = client.get(again["Location"]).content.decode()
+    waiting = (
+        "<dd>Auf der Warteliste: Wird ein Platz frei, rücken Sie nach, und wir schreiben Ihnen."
+    )
+    assert waiting in first_page
+    assert without_csrf(again_page) == without_csrf(first_page)
+
+
+def test_done_page_with_a_forged_cookie_shows_no_details(client, room):
+    client.cookies["koki_registered"] = "not-signed"
+    html = client.get(f"/events/{room.event.slug}/register/done/").content.decode()
+    assert "Wir haben Ihnen eine E-Mail gesendet." in html
+    assert "summary-list" not in html
+
+
+def test_register_page_chooses_the_room_of_the_event_page_link(client, room):
+    html = client.get(register_url(room.event) + f"?room={room.number}").content.decode()
+    assert f'value="{room.pk}" id="id_room_0" aria-describedby="id_room_0_about" checked' in html
+    for bad in ["99", "x", "123456"]:
+        other = client.get(register_url(room.event) + f"?room={bad}").content.decode()
+        assert " checked" not in other
+
+
+def test_personal_page_folds_the_room_change_and_sets_cancelling_apart(client, room):
+    registration = RegistrationFactory(room=room)
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert (
+        '<details class="fold">\n          <summary>Einen anderen Raum statt '
+        f"Raum {room.number}: Ethik wählen</summary>"
+    ) in html
+    assert (
+        '<a class="btn btn-outline-danger" '
+        f'href="/r/{registration.token}/cancel/">Anmeldung stornieren</a>'
+    ) in html
+    assert html.index('id="cancel-heading"') < html.index('id="data-heading"')
+    # Join links are buttons (styled links), each with its opening time.
+    assert '<ul class="join-list list-unstyled">' in html
+
+
+def test_personal_page_opens_the_room_change_after_an_error(client, room):
+    other = RoomFactory(event=room.event, number=room.number + 1, capacity=0, waiting_list_size=0)
+    registration = RegistrationFactory(room=room)
+    url = reverse("registrations:change_room", kwargs={"token": registration.token})
+    html = client.post(url, {"room": other.pk}).content.decode()
+    assert '<details class="fold" open>' in html
+
+
+def test_cancelled_registration_shows_no_room(client, room):
+    registration = RegistrationFactory(room=room, status="cancelled", cancelled_at=timezone.now())
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert "<strong>Storniert.</strong>" in html
+    assert "Ethik" not in html
+    assert "Break-out-Raum</dt>" not in html
+    assert f"/r/{registration.token}/cancel/" not in html
+    assert 'name="room"' not in html
