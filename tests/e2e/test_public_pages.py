@@ -6,7 +6,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
+from tests.e2e.browser import DESKTOP, PHONE, ZOOM_200, axe_violations, horizontal_overflow
 from tests.factories import EventFactory, future_day
 
 # The demo 60 days ahead, so that its registration stays open.
@@ -201,3 +201,59 @@ def test_room_cards_show_their_state_and_lead_to_the_form(page, demo_event):
     cards.nth(2).get_by_role("link", name="Diesen Raum wählen").click()
     assert page.get_by_role("radio", name=re.compile(r"^Raum 3: Pflege")).is_checked()
     assert page.get_by_role("checkbox", name=re.compile("^Auf die Warteliste")).is_visible()
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scale"),
+    [
+        pytest.param(DESKTOP, 1, id="1280px"),
+        pytest.param(PHONE, 2, id="375px"),
+        pytest.param(ZOOM_200, 2, id="1280px-at-200%"),
+    ],
+)
+def test_every_page_and_state_is_accessible_and_fits(new_page, demo_event, viewport, scale):
+    from registrations.models import Registration
+    from tests.factories import RegistrationFactory
+
+    rooms = {room.number: room for room in demo_event.rooms.all()}
+    RegistrationFactory.create_batch(40, room=rooms[3])  # full, its waiting list open
+    rooms[6].waiting_list_size = 0
+    rooms[6].save()
+    RegistrationFactory.create_batch(40, room=rooms[6])  # full, no place left
+    now = timezone.now()
+    people = {
+        "pending": RegistrationFactory(
+            room=rooms[2], status="pending", expires_at=now + dt.timedelta(hours=1)
+        ),
+        "confirmed": RegistrationFactory(room=rooms[4]),
+        "waiting": RegistrationFactory(room=rooms[3], status="waiting", waiting_since=now),
+        "cancelled": RegistrationFactory(room=rooms[5], status="cancelled", cancelled_at=now),
+    }
+    assert Registration.objects.filter(status="waiting").count() == 1
+    personal = {name: f"/r/{person.token}/" for name, person in people.items()}
+    paths = [
+        DEMO_URL,
+        DEMO_URL + "register/",
+        DEMO_URL + "register/?room=3",
+        DEMO_URL + "register/done/",
+        DEMO_URL + "resend/",
+        DEMO_URL + "privacy/",
+        *personal.values(),
+        personal["pending"] + "confirm/",
+        personal["confirmed"] + "cancel/",
+        personal["confirmed"] + "delete/",
+        personal["confirmed"] + "join/plenary/",
+    ]
+    page = new_page(viewport=viewport, scale=scale)
+    found = {}
+    for path in paths:
+        page.goto(path)
+        found[path] = (axe_violations(page), horizontal_overflow(page))
+    # The form with its errors, and with the full room's waiting list showing.
+    page.goto(DEMO_URL + "register/")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    page.wait_for_load_state()
+    page.get_by_role("radio", name=re.compile(r"^Raum 3: Pflege")).check()
+    assert page.locator("#id_join_waitlist").is_visible()
+    found["errors"] = (axe_violations(page), horizontal_overflow(page))
+    assert found == dict.fromkeys(found, ([], 0))
