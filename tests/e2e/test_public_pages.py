@@ -171,6 +171,7 @@ def test_event_page_uses_the_desktop_width_and_calls_to_register(new_page, demo_
     phone.goto(DEMO_URL)
     links = phone.get_by_role("link", name="Jetzt anmelden", exact=True)
     assert [link.is_visible() for link in links.all()] == [True, True, True]
+    assert links.first.bounding_box()["y"] + links.first.bounding_box()["height"] < PHONE["height"]
     after_programme, after_rooms = links.nth(1).bounding_box(), links.nth(2).bounding_box()
     assert phone.locator("#programme-heading").bounding_box()["y"] < after_programme["y"]
     assert phone.locator(".rooms").bounding_box()["y"] < after_rooms["y"]
