@@ -7,10 +7,10 @@ Usage: `make screenshots` (or `.venv/bin/python docs/screenshots.py`).
 - docs/screenshots/<page>-1280.png and <page>-375.png: each page and state, whole.
 
 The script starts its own development server on 127.0.0.1 (a free port) with a temporary
-SQLite database, loads the KoKI demo and adds registrations for the states worth seeing (a full
-room with a waiting list, a room whose waiting list is full too, a person in each status),
-drives Debian's Chromium (/usr/bin/chromium, or $KOKI_CHROMIUM) through Playwright and stops
-the server again. It never touches db.sqlite3.
+SQLite database and DEBUG off (koki's own error pages), loads the KoKI demo and adds
+registrations for the states worth seeing (a full room with a waiting list, a room whose waiting
+list is full too, a person in each status), drives Debian's Chromium (/usr/bin/chromium, or
+$KOKI_CHROMIUM) through Playwright and stops the server again. It never touches db.sqlite3.
 """
 
 import contextlib
@@ -114,10 +114,18 @@ def demo_server() -> Iterator[tuple[str, dict]]:
     """A development server with the demo and the states: (its address, the states' tokens)."""
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="koki-shots-") as tmp:
+        # As in production (DEBUG off: koki's own error pages), but over plain HTTP on
+        # 127.0.0.1, with the static files collected into the temporary folder.
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp}/shots.sqlite3",
-            "DJANGO_DEBUG": "1",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "screenshots-only-" + os.urandom(16).hex(),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_SECURE_HSTS_SECONDS": "0",
+            "DJANGO_STATIC_ROOT": f"{tmp}/static",
             "DJANGO_TASKS_BACKEND": "immediate",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "KOKI_RATELIMIT_HOLDS": "100",
@@ -127,6 +135,9 @@ def demo_server() -> Iterator[tuple[str, dict]]:
         env.pop("REDIS_URL", None)
         manage = [python, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603 (fixed arguments)
+            [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True
+        )
         subprocess.run(  # noqa: S603 (fixed arguments)
             [*manage, "load_koki_demo"], env=env, check=True, stdout=subprocess.DEVNULL
         )
