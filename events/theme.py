@@ -2,11 +2,13 @@
 it, served as a file (events.views.theme_css) since the Content Security Policy allows no inline
 style.
 
-The accent is used for buttons (white text on it) and links (it on white): both need a contrast
-ratio of at least 4.5:1 (WCAG 2.1, 1.4.3), and since white is on one side of both, one check
-covers them.
+The accent is used for buttons (white text on it) and for links and headings on white and on
+the light shade of the accent that boxes and bands use (`--koki-accent-soft`, the darkest
+background text in the accent stands on): each needs a contrast ratio of at least 4.5:1
+(WCAG 2.1, 1.4.3).
 """
 
+import math
 import re
 
 from django.core.exceptions import ValidationError
@@ -52,16 +54,17 @@ def validate_accent_colour(value: str) -> None:
             _("Please enter a colour as # and six hexadecimal digits, such as #0b5394."),
             code="hex_colour",
         )
-    ratio = contrast(value, "#ffffff")
+    ratio = min(contrast(value, "#ffffff"), contrast(value, soft(value)))
     if ratio < MIN_CONTRAST:
         raise ValidationError(
             _(
-                "This colour is too light: white text on it and the colour on white reach a "
-                "contrast of %(ratio)s:1, and at least 4.5:1 is needed. Please choose a darker "
-                "shade."
+                "This colour is too light: text in it on its light shade (and white text on it) "
+                "reaches a contrast of %(ratio)s:1, and at least 4.5:1 is needed. Please choose "
+                "a darker shade."
             ),
             code="contrast",
-            params={"ratio": number_format(ratio, 1)},
+            # Rounded down: the message never overstates the contrast.
+            params={"ratio": number_format(math.floor(ratio * 10) / 10, 1)},
         )
 
 
@@ -99,6 +102,11 @@ def mix(colour: str, other: str, share: float) -> str:
     return hex_colour(*(a + (b - a) * share for a, b in zip(rgb(colour), rgb(other), strict=True)))
 
 
+def soft(accent: str) -> str:
+    """The light shade of the accent behind bands and boxes (--koki-accent-soft)."""
+    return mix(accent, "#ffffff", 0.9)
+
+
 def stylesheet(accent: str) -> str:
     """The CSS custom properties static/css/koki.css builds on, for the accent colour."""
     red, green, blue = rgb(accent)
@@ -108,7 +116,7 @@ def stylesheet(accent: str) -> str:
         f"  --koki-accent: {accent};\n"
         f"  --koki-accent-rgb: {red}, {green}, {blue};\n"
         f"  --koki-accent-dark: {dark};\n"
-        f"  --koki-accent-soft: {mix(accent, '#ffffff', 0.9)};\n"
+        f"  --koki-accent-soft: {soft(accent)};\n"
         f"  --koki-accent-tint: {mix(accent, '#ffffff', 0.95)};\n"
         "}\n"
     )

@@ -258,3 +258,24 @@ def test_every_page_and_state_is_accessible_and_fits(new_page, demo_event, viewp
     assert page.locator("#id_join_waitlist").is_visible()
     found["errors"] = (axe_violations(page), horizontal_overflow(page))
     assert found == dict.fromkeys(found, ([], 0))
+
+
+def test_an_accent_colour_at_the_limit_keeps_every_page_accessible(page, demo_event):
+    from events.theme import validate_accent_colour
+    from tests.factories import RegistrationFactory
+
+    validate_accent_colour("#6b6b6b")  # 4.68:1 on its light shade: just enough
+    demo_event.accent_colour = "#6b6b6b"
+    demo_event.save()
+    RegistrationFactory.create_batch(40, room=demo_event.rooms.get(number=3))
+    cancelled = RegistrationFactory(
+        room=demo_event.rooms.get(number=1), status="cancelled", cancelled_at=timezone.now()
+    )
+    found = {}
+    for path in [DEMO_URL, DEMO_URL + "register/?room=3", cancelled.get_absolute_url()]:
+        page.goto(path)
+        found[path] = axe_violations(page)
+    assert found == {path: [] for path in found}
+    page.goto(DEMO_URL)
+    button = page.locator(".registration-card .btn-primary")
+    assert button.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(107, 107, 107)"

@@ -21,7 +21,7 @@ def test_contrast_follows_wcag(first, second, ratio):
     assert round(theme.contrast(first, second), 2) == ratio
 
 
-@pytest.mark.parametrize("colour", ["#0b5394", "#7A1F5C", "#000000", "#767676"])
+@pytest.mark.parametrize("colour", ["#0b5394", "#7A1F5C", "#000000", "#6b6b6b"])
 def test_dark_enough_colours_are_accepted(colour):
     theme.validate_accent_colour(colour)
 
@@ -40,14 +40,22 @@ def test_a_light_colour_is_refused_with_its_contrast():
         with pytest.raises(ValidationError) as error:
             theme.validate_accent_colour("#f9a825")
         assert error.value.messages == [
-            "Diese Farbe ist zu hell: Weiße Schrift darauf und die Farbe auf Weiß erreichen einen "
-            "Kontrast von 1,9:1, nötig sind mindestens 4,5:1. Bitte wählen Sie einen dunkleren "
-            "Ton."
+            "Diese Farbe ist zu hell: Schrift in dieser Farbe auf ihrem hellen Ton (und weiße "
+            "Schrift auf ihr) erreicht einen Kontrast von 1,8:1, nötig sind mindestens 4,5:1. "
+            "Bitte wählen Sie einen dunkleren Ton."
         ]
     with translation.override("en"):
         with pytest.raises(ValidationError) as error:
             theme.validate_accent_colour("#f9a825")
-        assert "reach a contrast of 1.9:1, and at least 4.5:1" in error.value.messages[0]
+        assert "reaches a contrast of 1.8:1, and at least 4.5:1" in error.value.messages[0]
+
+
+def test_a_colour_readable_on_white_but_not_on_its_light_shade_is_refused():
+    # Google's blue: 4.51:1 on white, 3.95:1 on the shade behind boxes and bands.
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as error:
+            theme.validate_accent_colour("#1a73e8")
+        assert "reaches a contrast of 3.9:1" in error.value.messages[0]
 
 
 def test_stylesheet_derives_the_shades():
