@@ -236,6 +236,7 @@ class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, ad
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
         ),
         (_("Description"), {"fields": ["description"]}),
+        (_("Look"), {"fields": ["logo", "accent_colour"]}),
         (
             _("Registration"),
             {

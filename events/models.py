@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from events.theme import validate_accent_colour, validate_logo
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -337,6 +339,24 @@ class Event(models.Model):
         help_text=_(
             "One address per line, such as https://www.example.org (https, no path). Only these "
             "websites may show the programme in a frame."
+        ),
+    )
+    # The event's look on its pages (events/theme.py).
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="logos/",
+        blank=True,
+        validators=[validate_logo],
+        help_text=_("PNG, JPEG or WebP, at most 1 MB; shown next to the organiser's name."),
+    )
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        blank=True,
+        validators=[validate_accent_colour],
+        help_text=_(
+            "As # and six hexadecimal digits, such as #0b5394; used for buttons and links, so "
+            "white text on it needs a contrast of 4.5:1. Empty: koki's blue."
         ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

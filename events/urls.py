@@ -25,6 +25,7 @@ urlpatterns = [
         name="accessibility",
     ),
     path("events/<slug:slug>/embed/", views.EmbedView.as_view(), name="embed"),
+    path("events/<slug:slug>/theme.css", views.theme_css, name="theme"),
     path("events/<slug:slug>/programme.pdf", export_views.programme_pdf, name="programme_pdf"),
     path("events/<slug:slug>/programme.ics", export_views.programme_ical, name="programme_ical"),
     path("events/<slug:slug>/rooms/<int:number>.ics", export_views.room_ical, name="room_ical"),

@@ -1,13 +1,16 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.csp import CSP, build_policy
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_safe
 from django.views.generic import ListView, TemplateView
 
-from events import cache, legal, selectors
+from events import cache, legal, selectors, theme
 from events.models import embed_origin_list
 from events.pages import CachedPageMixin
 
@@ -84,3 +87,14 @@ class EmbedView(CachedPageMixin, PublicEventMixin, TemplateView):
         # The CSP middleware keeps a policy the view has set.
         response[str(CSP.HEADER_ENFORCE)] = build_policy(policy)
         return response
+
+
+@require_safe
+def theme_css(request, slug: str):
+    """The event's accent colour as CSS custom properties (events/theme.py); pages link it with
+    the colour in the query, so a changed colour is a new address and a day's caching is safe."""
+    event = cache.published_event(slug=slug).event
+    css = theme.stylesheet(event.accent_colour) if event.accent_colour else ""
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, LayoutObject
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
@@ -24,7 +25,7 @@ TOO_LONG = _("Please enter at most %(limit_value)d characters (you entered %(sho
 
 
 def seats_label(seats: RoomSeats | None) -> str:
-    """What a room offers, for its choice on a form: seats left, a waiting list, or nothing."""
+    """What a room offers, as text: seats left, a waiting list, or nothing."""
     if seats is None:
         return ""
     if seats.state == "free":
@@ -33,11 +34,11 @@ def seats_label(seats: RoomSeats | None) -> str:
         }
     if seats.state == "waitlist":
         return ngettext(
-            "full – waiting list (%(count)s person waiting)",
-            "full – waiting list (%(count)s people waiting)",
+            "Full – waiting list: %(count)s person waiting",
+            "Full – waiting list: %(count)s people waiting",
             seats.waiting,
         ) % {"count": seats.waiting}
-    return str(_("full, waiting list full"))
+    return str(_("Full – waiting list full"))
 
 
 def seats_card(seats: RoomSeats | None) -> str:
@@ -49,10 +50,15 @@ def seats_card(seats: RoomSeats | None) -> str:
     return format_html("<strong>{}</strong>", _("Full – waiting list full"))
 
 
-class RoomChoiceField(forms.ModelChoiceField):
-    """Radio choices that show each room's topic and how many seats are left.
+def seats_state(seats: RoomSeats | None) -> str:
+    """The room's state as its card's class names it: free, waitlist or closed."""
+    return seats.state if seats else "free"
 
-    `seats` (room pk: RoomSeats) are the seats to show; with `holes` the labels carry hole
+
+class RoomChoiceField(forms.ModelChoiceField):
+    """A room for each choice, shown as a card (RoomPicker) with its topic, moderation and seats.
+
+    `seats` (room pk: RoomSeats) are the seats to show; with `holes` the cards carry hole
     markers instead (a cached page fills them in, events/pages.py).
     """
 
@@ -60,13 +66,46 @@ class RoomChoiceField(forms.ModelChoiceField):
     holes = False
 
     def label_from_instance(self, room: Room) -> str:
-        seats = hole(f"seats_{room.pk}") if self.holes else seats_label(self.seats.get(room.pk))
-        return format_html(
-            '<span class="room-choice-name">{}</span> <span class="room-choice-topic">{}</span> '
-            '<span class="room-choice-seats">({})</span>',
-            room,
-            room.topic,
-            seats,
+        return str(room)
+
+    def state(self, room: Room) -> dict[str, str]:
+        """The parts of a room's card that change with its seats: its state (free, waitlist,
+        closed), the seats as text, and "disabled" for a room that takes nobody."""
+        if self.holes:
+            return {
+                "state": hole(f"state_{room.pk}"),
+                "seats": hole(f"seats_{room.pk}"),
+                "disabled": hole(f"disabled_{room.pk}"),
+            }
+        seats = self.seats.get(room.pk)
+        state = seats_state(seats)
+        return {
+            "state": state,
+            "seats": seats_label(seats),
+            "disabled": "disabled" if state == "closed" else "",
+        }
+
+
+class RoomPicker(LayoutObject):
+    """The rooms as radio cards in one fieldset, with the waiting-list choice (if the form has
+    one) beside them: shown for a full room that still has a waiting list
+    (templates/registrations/includes/room_picker.html)."""
+
+    template = "registrations/includes/room_picker.html"
+
+    def __init__(self, field: str, waitlist: str | None = None):
+        self.field, self.waitlist = field, waitlist
+        self.fields = [name for name in (field, waitlist) if name]
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        bound = form[self.field]
+        options = []
+        for choice in bound:
+            room = choice.data["value"].instance
+            options.append({"choice": choice, "room": room, **bound.field.state(room)})
+        waitlist = form[self.waitlist] if self.waitlist and self.waitlist in form.fields else None
+        return render_to_string(
+            self.template, {"field": bound, "options": options, "waitlist": waitlist}
         )
 
 
@@ -133,9 +172,8 @@ class RegistrationForm(forms.Form):
     )
     room = room_field(_("Break-out room for the deep dives"))
     join_waitlist = forms.BooleanField(
-        label=_("If the room is full, put me on its waiting list."),
+        label=_("Put me on this room's waiting list: when a seat becomes free, I move up."),
         required=False,
-        initial=True,
     )
     consent = forms.BooleanField(
         required=True,
@@ -178,7 +216,7 @@ class RegistrationForm(forms.Form):
         self.fields["room"].seats = seats
         self.fields["room"].holes = holes
         self.questions = questions.question_fields(event, language)  # the organisers' questions
-        self.fields.update(self.questions)  # rendered by registrations/includes/questions.html
+        self.fields.update(self.questions)  # in the layout: registrations/includes/questions.html
         self.asked: hoarding.Challenge | None = None  # the challenge the form shows, if any
         if self.is_bound and self.data.get("challenge"):
             self.asked = hoarding.challenge_read(self.data["challenge"], event=event)
@@ -203,9 +241,18 @@ class RegistrationForm(forms.Form):
         helper.form_tag = False
         helper.layout = Layout(
             Fieldset(
-                _("About you"), "first_name", "last_name", "email", "organisation", "job_role"
+                _("About you"),
+                Div(
+                    Field("first_name", wrapper_class="field-name"),
+                    Field("last_name", wrapper_class="field-name"),
+                    css_class="field-pair",
+                ),
+                Field("email", wrapper_class="field-email"),
+                Field("organisation", wrapper_class="field-wide"),
+                Field("job_role", wrapper_class="field-wide"),
             ),
-            Fieldset(_("Your break-out room"), "room", "join_waitlist"),
+            RoomPicker("room", "join_waitlist"),
+            HTML('{% include "registrations/includes/questions.html" %}'),
             Fieldset(_("Privacy"), "consent"),
         )
         if self.asked:
@@ -290,7 +337,7 @@ class RegistrationForm(forms.Form):
 class ChangeRoomForm(forms.Form):
     room = room_field(_("New break-out room"))
     join_waitlist = forms.BooleanField(
-        label=_("If the room is full, put me on its waiting list (I give up my current seat)."),
+        label=_("Put me on this room's waiting list (I give up my current seat)."),
         required=False,
     )
 
@@ -311,6 +358,7 @@ class ChangeRoomForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's form tag carries the token
+        self.helper.layout = Layout(RoomPicker("room", "join_waitlist"))
 
     def save(self) -> Registration:
         return services.registration_change_room(
@@ -328,6 +376,7 @@ class SendLinkForm(forms.Form):
         self.event = event
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(Field("email", wrapper_class="field-email"))
 
     def save(self) -> None:
         services.registration_send_link(

@@ -45,11 +45,13 @@ class RegistrationError(Exception):
 
 
 class AlreadyRegistered(RegistrationError):
-    """The address is registered for the event already; the caller must not reveal this."""
+    """The address is registered for the event already; the caller must not reveal this.
+    `placed`: the status a new registration would have been given (a seat or the waiting list)."""
 
-    def __init__(self, registration: Registration):
+    def __init__(self, registration: Registration, placed: str = ""):
         super().__init__(_("This e-mail address is already registered."), code="duplicate")
         self.registration = registration
+        self.placed = placed
 
 
 class RegistrationGone(RegistrationError):
@@ -340,7 +342,7 @@ def registration_create(
             # Registered already: the transaction commits (it failed no statement, and any
             # promotion above stands).
             if stored is not None:
-                raise AlreadyRegistered(stored)
+                raise AlreadyRegistered(stored, placed=registration.status)
             # That registration was cancelled or deleted this very moment: try again.
     raise RegistrationError(
         _("Your registration changed at this very moment. Please try again."), code="busy"

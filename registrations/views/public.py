@@ -3,6 +3,7 @@ thank-you page and "send my link again". Each is served whole from the cache whe
 (events/pages.py) and declares there what it depends on."""
 
 import functools
+import json
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +25,14 @@ from events.selectors import programme_for
 from events.views import PublicEventMixin
 from koki.ratelimit import client_network, post_email, ratelimit, ratelimit_allows
 from registrations import occupancy, services
-from registrations.forms import RegistrationForm, SendLinkForm, seats_card, seats_label
+from registrations.forms import (
+    RegistrationForm,
+    SendLinkForm,
+    seats_card,
+    seats_label,
+    seats_state,
+)
+from registrations.models import Registration
 from registrations.occupancy import RoomSeats
 
 # The address shown on the thank-you page travels in a signed, short-lived cookie rather than
@@ -38,14 +46,21 @@ ERROR_FIELDS = {"full": "room", "waitlist_full": "room", "room": "room", "challe
 
 @functools.lru_cache(maxsize=64)
 def seat_holes(seats: tuple[RoomSeats, ...], language: str, card: bool) -> tuple[tuple[str, str]]:
-    """The seats' holes of a page (a room's card, or its choice on the form), in `language`.
-    Kept per process: the same snapshot is shown to every visitor for up to a second, and the
-    result follows from the arguments alone."""
+    """The seats' holes of a page (a room's card, or its choice on the form), in `language`:
+    each room's state (its card's class), its seats and, on the form, "disabled" for a room that
+    takes nobody. Kept per process: the same snapshot is shown to every visitor for up to a
+    second, and the result follows from the arguments alone."""
+    holes = []
     with translation.override(language):
-        return tuple(
-            (f"seats_{room.room_id}", seats_card(room) if card else escape(seats_label(room)))
-            for room in seats
-        )
+        for room in seats:
+            state = seats_state(room)
+            holes.append((f"state_{room.room_id}", state))
+            if card:
+                holes.append((f"seats_{room.room_id}", seats_card(room)))
+            else:
+                holes.append((f"seats_{room.room_id}", escape(seats_label(room))))
+                holes.append((f"disabled_{room.room_id}", "disabled" if state == "closed" else ""))
+    return tuple(holes)
 
 
 class SeatsMixin:
@@ -88,6 +103,7 @@ class EventPageView(SeatsMixin, CachedPageMixin, PublicEventMixin, TemplateView)
             for room in loaded.rooms:
                 seats = self.seats.get(room.pk)
                 room.seats_html = hole(f"seats_{room.pk}") if holes else seats_card(seats)
+                room.state = hole(f"state_{room.pk}") if holes else seats_state(seats)
             return loaded
 
         context["programme"] = SimpleLazyObject(programme)
@@ -113,6 +129,14 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
 
     def page_holes(self) -> dict[str, str]:
         return dict(seat_holes(self.snapshot, get_language(), card=False))
+
+    def get_initial(self):
+        """`?room=<number>` (a room's "choose this room" on the event page) chooses it."""
+        number = self.request.GET.get("room", "")
+        if number.isdigit() and len(number) < 5:
+            room = self.event.rooms.filter(number=int(number)).values_list("pk", flat=True)
+            return {"room": room.first()}
+        return {}
 
     def get_form_kwargs(self):
         return {
@@ -140,10 +164,14 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
         return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
 
     def form_valid(self, form):
-        email = form.cleaned_data["email"]
+        email, room = form.cleaned_data["email"], form.cleaned_data["room"]
         try:
-            form.save(network=client_network(self.request))
+            registration = form.save(network=client_network(self.request))
+            waiting = registration.status == Registration.Status.WAITING
         except services.AlreadyRegistered as already:
+            # The thank-you page then says what a new registration would have been given (a
+            # seat, or the waiting list of a full room), so that the answer tells nothing.
+            waiting = already.placed == Registration.Status.WAITING
             # Tell the browser nothing: it gets the answer a new registration gets (the service
             # decided every rule before it found the address), and the address receives its
             # link again (within the per-address limit, so nobody can flood someone's inbox).
@@ -157,7 +185,7 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
         response = redirect("registrations:done", slug=self.event.slug)
         response.set_signed_cookie(
             DONE_COOKIE,
-            email,
+            json.dumps({"email": email, "room": str(room), "waiting": waiting}),
             salt=DONE_COOKIE,
             max_age=DONE_COOKIE_SECONDS,
             path=reverse("registrations:done", kwargs={"slug": self.event.slug}),
@@ -169,26 +197,42 @@ class RegisterView(SeatsMixin, CachedPageMixin, PublicEventMixin, FormView):
 
 
 class RegisterDoneView(CachedPageMixin, PublicEventMixin, TemplateView):
-    """Thank you: names the address the mail went to (from a short-lived signed cookie, which
-    the page then deletes)."""
+    """Check your inbox: names the address the mail went to and the room (from a short-lived
+    signed cookie, which the page then deletes)."""
 
     template_name = "registrations/done.html"
 
     @cached_property
-    def email(self) -> str:
-        return self.request.get_signed_cookie(
+    def registered(self) -> dict:
+        """{"email", "room", "waiting"} of the registration just sent, or {}."""
+        value = self.request.get_signed_cookie(
             DONE_COOKIE, default="", salt=DONE_COOKIE, max_age=DONE_COOKIE_SECONDS
         )
+        try:
+            data = json.loads(value) if value else {}
+        except ValueError:
+            return {}
+        if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+            return {}
+        return {
+            "email": data["email"],
+            "room": str(data.get("room") or ""),
+            "waiting": data.get("waiting") is True,
+        }
 
     def page_depends_on(self) -> tuple:
-        return (bool(self.email),)
+        data = self.registered
+        return (bool(data), bool(data.get("room")), data.get("waiting", False))
 
     def page_holes(self) -> dict[str, str]:
-        return {"email": escape(self.email)}
+        return {name: escape(self.registered.get(name, "")) for name in ("email", "room")}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["email"] = hole("email") if context.get("holes") and self.email else self.email
+        data, holes = self.registered, context.get("holes")
+        for name in ("email", "room"):
+            context[name] = hole(name) if holes and data.get(name) else data.get(name, "")
+        context["waiting"] = data.get("waiting", False)
         return context
 
     def get(self, request, *args, **kwargs):

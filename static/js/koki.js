@@ -59,9 +59,36 @@
     }, left);
   }
 
+  // The room picker (registrations/includes/room_picker.html): the waiting-list choice belongs
+  // to a chosen room that is full but still has a waiting list. Move it into that room's card,
+  // right after its radio in the tab order; leaving for a room with seats unticks it.
+  function placeWaitlistChoice() {
+    var choice = document.querySelector("[data-waitlist-choice]");
+    var options = document.querySelector("[data-room-options]");
+    if (!choice || !options) {
+      return;
+    }
+    var checkbox = choice.querySelector("input[type=checkbox]");
+    function place() {
+      var chosen = options.querySelector("input[type=radio]:checked");
+      var card = chosen && chosen.closest(".room-option");
+      if (card && card.classList.contains("room-waitlist")) {
+        card.appendChild(choice);
+      } else if (choice.parentNode !== options.parentNode) {
+        options.parentNode.appendChild(choice);
+        if (checkbox) {
+          checkbox.checked = false;
+        }
+      }
+    }
+    options.addEventListener("change", place);
+    place();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     linkErrorsToFields();
     announceOpening();
+    placeWaitlistChoice();
   });
 })();

@@ -23,6 +23,7 @@ def test_pdf_and_calendar_download_from_the_event_page(browser, live_server, tmp
         pdf_response = page.request.get(live_server.url + pdf_link.get_attribute("href"))
         pdf_status, pdf_type = pdf_response.status, pdf_response.headers["content-type"]
         pdf_body = pdf_response.body()
+        page.get_by_text("Das Plenum und ein Break-out-Raum für Ihren Kalender").click()
         room_link = page.get_by_role("link", name="Kalender für Raum 8: (Offene) Daten")
         with page.expect_download() as room_download:
             room_link.click()

@@ -1,11 +1,12 @@
 """The public pages in a real browser: content, language switcher, axe-core, zoom, phone width."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
 
-from tests.e2e.browser import PHONE, ZOOM_200, axe_violations, horizontal_overflow
+from tests.e2e.browser import DESKTOP, PHONE, ZOOM_200, axe_violations, horizontal_overflow
 from tests.factories import EventFactory, future_day
 
 # The demo 60 days ahead, so that its registration stays open.
@@ -46,7 +47,7 @@ def test_event_page_shows_the_facts_first_and_the_programme(page, demo_event):
     assert first_time.inner_text() == "10:00"
     assert first_time.get_attribute("datetime").startswith(f"{start:%Y-%m-%d}T10:00:00+0")
 
-    rooms = page.locator("section[aria-labelledby=rooms-heading] h3").all_inner_texts()
+    rooms = page.locator("section[aria-labelledby=rooms-heading] h3").all_text_contents()
     assert rooms[:2] == ["Raum 1: Bildung & Lernen", "Raum 2: Politik & Verwaltung"]
     assert len(rooms) == 8
     assert page.get_by_role("heading", name="Henning Lühr").is_visible()
@@ -148,3 +149,133 @@ def test_no_sideways_scrolling_on_a_phone_or_at_200_percent_zoom(
             viewport["width"],
         )
         assert (path, too_wide) == (path, [])
+
+
+def test_event_page_uses_the_desktop_width_and_calls_to_register(new_page, demo_event):
+    page = new_page()
+    page.goto(DEMO_URL)
+    card = page.locator(".registration-card")
+    content = page.locator(".event-content")
+    card_box, content_box = card.bounding_box(), content.bounding_box()
+    assert card_box["x"] > content_box["x"] + content_box["width"]  # side by side
+    assert card_box["y"] < 900  # in the first screen
+    register = page.get_by_role("link", name="Jetzt anmelden", exact=True, include_hidden=True)
+    assert register.count() == 3
+    assert [link.is_visible() for link in register.all()] == [True, False, True]
+    # The card stays in view while the programme scrolls by.
+    page.locator("#rooms-heading").scroll_into_view_if_needed()
+    assert 0 <= card.bounding_box()["y"] < 900
+    assert register.first.is_visible()
+
+    phone = new_page(viewport=PHONE, scale=2)
+    phone.goto(DEMO_URL)
+    links = phone.get_by_role("link", name="Jetzt anmelden", exact=True)
+    assert [link.is_visible() for link in links.all()] == [True, True, True]
+    assert links.first.bounding_box()["y"] + links.first.bounding_box()["height"] < PHONE["height"]
+    after_programme, after_rooms = links.nth(1).bounding_box(), links.nth(2).bounding_box()
+    assert phone.locator("#programme-heading").bounding_box()["y"] < after_programme["y"]
+    assert phone.locator(".rooms").bounding_box()["y"] < after_rooms["y"]
+    # The title is larger than a section heading on a phone too.
+    sizes = phone.evaluate(
+        """() => ['h1', 'h2'].map(tag => parseFloat(
+                 getComputedStyle(document.querySelector(tag)).fontSize))"""
+    )
+    assert sizes[0] > sizes[1]
+    assert axe_violations(phone) == []
+
+
+def test_room_cards_show_their_state_and_lead_to_the_form(page, demo_event):
+    from tests.factories import RegistrationFactory
+
+    full = demo_event.rooms.get(number=3)
+    RegistrationFactory.create_batch(full.capacity, room=full)
+    page.goto(DEMO_URL)
+    cards = page.locator(".room-card")
+    assert cards.nth(2).get_attribute("class") == "room-card room-waitlist"
+    assert cards.nth(2).locator(".seats").inner_text() == "Ausgebucht – Warteliste offen"
+    assert cards.nth(0).locator(".seats").inner_text() == "40 Plätze frei"
+    colours = [
+        cards.nth(n).locator(".seats").evaluate("e => getComputedStyle(e).backgroundColor")
+        for n in (0, 2)
+    ]
+    assert colours[0] != colours[1]
+    cards.nth(2).get_by_role("link", name="Diesen Raum wählen").click()
+    assert page.get_by_role("radio", name=re.compile(r"^Raum 3: Pflege")).is_checked()
+    assert page.get_by_role("checkbox", name=re.compile("^Auf die Warteliste")).is_visible()
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scale"),
+    [
+        pytest.param(DESKTOP, 1, id="1280px"),
+        pytest.param(PHONE, 2, id="375px"),
+        pytest.param(ZOOM_200, 2, id="1280px-at-200%"),
+    ],
+)
+def test_every_page_and_state_is_accessible_and_fits(new_page, demo_event, viewport, scale):
+    from registrations.models import Registration
+    from tests.factories import RegistrationFactory
+
+    rooms = {room.number: room for room in demo_event.rooms.all()}
+    RegistrationFactory.create_batch(40, room=rooms[3])  # full, its waiting list open
+    rooms[6].waiting_list_size = 0
+    rooms[6].save()
+    RegistrationFactory.create_batch(40, room=rooms[6])  # full, no place left
+    now = timezone.now()
+    people = {
+        "pending": RegistrationFactory(
+            room=rooms[2], status="pending", expires_at=now + dt.timedelta(hours=1)
+        ),
+        "confirmed": RegistrationFactory(room=rooms[4]),
+        "waiting": RegistrationFactory(room=rooms[3], status="waiting", waiting_since=now),
+        "cancelled": RegistrationFactory(room=rooms[5], status="cancelled", cancelled_at=now),
+    }
+    assert Registration.objects.filter(status="waiting").count() == 1
+    personal = {name: f"/r/{person.token}/" for name, person in people.items()}
+    paths = [
+        DEMO_URL,
+        DEMO_URL + "register/",
+        DEMO_URL + "register/?room=3",
+        DEMO_URL + "register/done/",
+        DEMO_URL + "resend/",
+        DEMO_URL + "privacy/",
+        *personal.values(),
+        personal["pending"] + "confirm/",
+        personal["confirmed"] + "cancel/",
+        personal["confirmed"] + "delete/",
+        personal["confirmed"] + "join/plenary/",
+    ]
+    page = new_page(viewport=viewport, scale=scale)
+    found = {}
+    for path in paths:
+        page.goto(path)
+        found[path] = (axe_violations(page), horizontal_overflow(page))
+    # The form with its errors, and with the full room's waiting list showing.
+    page.goto(DEMO_URL + "register/")
+    page.get_by_role("button", name="Jetzt anmelden").click()
+    page.wait_for_load_state()
+    page.get_by_role("radio", name=re.compile(r"^Raum 3: Pflege")).check()
+    assert page.locator("#id_join_waitlist").is_visible()
+    found["errors"] = (axe_violations(page), horizontal_overflow(page))
+    assert found == dict.fromkeys(found, ([], 0))
+
+
+def test_an_accent_colour_at_the_limit_keeps_every_page_accessible(page, demo_event):
+    from events.theme import validate_accent_colour
+    from tests.factories import RegistrationFactory
+
+    validate_accent_colour("#6b6b6b")  # 4.68:1 on its light shade: just enough
+    demo_event.accent_colour = "#6b6b6b"
+    demo_event.save()
+    RegistrationFactory.create_batch(40, room=demo_event.rooms.get(number=3))
+    cancelled = RegistrationFactory(
+        room=demo_event.rooms.get(number=1), status="cancelled", cancelled_at=timezone.now()
+    )
+    found = {}
+    for path in [DEMO_URL, DEMO_URL + "register/?room=3", cancelled.get_absolute_url()]:
+        page.goto(path)
+        found[path] = axe_violations(page)
+    assert found == {path: [] for path in found}
+    page.goto(DEMO_URL)
+    button = page.locator(".registration-card .btn-primary")
+    assert button.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(107, 107, 107)"

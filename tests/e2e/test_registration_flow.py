@@ -87,7 +87,7 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     page.goto(demo_event.get_absolute_url())
     assert page.get_by_role("heading", name="Programm", exact=True).is_visible()
     assert page.locator(".timeline-item").count() == demo_event.agenda_items.count()
-    page.get_by_role("link", name="Jetzt anmelden").click()
+    page.get_by_role("link", name="Jetzt anmelden").first.click()
 
     # The form, and the form after an empty submit.
     assert page.get_by_role("heading", level=1).inner_text() == "Anmeldung"
@@ -107,9 +107,10 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     page.get_by_role("checkbox", name=re.compile("Datenschutzhinweis")).check()
     page.get_by_role("button", name="Jetzt anmelden").click()
 
-    # Thank you; the mail holds the confirmation link.
-    assert page.get_by_role("heading", level=1).inner_text() == "Vielen Dank für Ihre Anmeldung"
+    # Check your inbox, with the room; the mail holds the confirmation link.
+    assert page.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
     assert "erika.mustermann@example.org" in page.locator("main").inner_text()
+    assert "Raum 2: Politik & Verwaltung" in page.locator(".summary-list").inner_text()
     assert axe_violations(page) == []
     registration = Registration.objects.get(email="erika.mustermann@example.org")
     assert registration.status == Registration.Status.PENDING
@@ -140,7 +141,9 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     assert demo_event.plenary_join_url not in unfolded  # the personal link, never the address
     assert "Raum 5: Recht" not in unfolded
 
-    # Change room on the personal page.
+    # Change room on the personal page: folded away until wanted.
+    assert not page.get_by_role("radio", name=re.compile(r"^Raum 5: Recht")).is_visible()
+    page.get_by_text("Einen anderen Raum statt Raum 2: Politik & Verwaltung wählen").click()
     page.get_by_role("radio", name=re.compile(r"^Raum 5: Recht")).check()
     page.get_by_role("button", name="Raum ändern").click()
     assert page.locator(".messages").inner_text() == "Ihr Raum ist jetzt Raum 5: Recht."
@@ -154,7 +157,10 @@ def test_attendee_registers_confirms_changes_room_and_cancels(page, demo_event):
     assert axe_violations(page) == []
     page.get_by_role("button", name="Ja, Anmeldung stornieren").click()
     assert page.locator(".messages").inner_text() == "Ihre Anmeldung ist storniert."
-    assert "Storniert." in page.locator(".status-box").inner_text()
+    status_box = page.locator(".status-box").inner_text()
+    assert "Storniert." in status_box
+    assert "Raum" not in status_box  # a cancelled registration shows no room
+    assert page.get_by_role("link", name="Anmeldung stornieren").count() == 0
     assert axe_violations(page) == []
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CANCELLED
@@ -204,7 +210,6 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
         "organisation",
         "job_role",
         "room",
-        "join_waitlist",
         "consent",
         "Datenschutzhinweis",
         # the demo's optional questions: a radio group (one stop) and two checkboxes
@@ -212,7 +217,7 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
         "Jetzt anmelden",
     ]
     press_and_load(page, "Enter")
-    assert page.get_by_role("heading", level=1).inner_text() == "Vielen Dank für Ihre Anmeldung"
+    assert page.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
     registration = Registration.objects.get(email="max.muster@example.org")
     assert (registration.first_name, registration.last_name) == ("Max", "Muster")
     assert registration.job_role == "Referent"
@@ -226,7 +231,9 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CONFIRMED
 
-    # Change room with the arrow keys, send with Space.
+    # Unfold the room change with Enter, change room with the arrow keys, send with Space.
+    tab_until(page, lambda e: e["tag"] == "summary")
+    page.keyboard.press("Enter")
     tab_until(page, lambda e: e["name"] == "room")
     page.keyboard.press("ArrowDown")  # Raum 3 -> Raum 4
     tab_until(page, lambda e: e["tag"] == "button" and e["text"] == "Raum ändern")
@@ -308,3 +315,64 @@ def test_error_summary_takes_the_focus_without_javascript(new_page, demo_event):
     page.wait_for_load_state()
     assert page.locator("#error-summary").is_visible()
     assert active(page)["id"] == "error-summary"  # `autofocus` alone
+
+
+def test_a_full_room_offers_its_waiting_list_in_its_card(page, demo_event):
+    from tests.factories import RegistrationFactory
+
+    full = demo_event.rooms.get(number=2)
+    RegistrationFactory.create_batch(full.capacity, room=full)
+    page.goto(f"/events/{demo_event.slug}/register/")
+    card = page.locator(".room-option").nth(1)
+    assert card.get_attribute("class") == "room-option room-waitlist"
+    assert card.locator(".room-choice-seats").inner_text() == (
+        "Ausgebucht – Warteliste: 0 Personen warten"
+    )
+    waitlist = page.locator("#id_join_waitlist")
+    assert page.get_by_label(re.compile("^Auf die Warteliste dieses Raums")).count() == 1
+    assert not waitlist.is_visible()  # no room chosen yet, and not ticked in advance
+    assert not waitlist.is_checked()
+
+    # With the keyboard: the full room, then the waiting list right after it.
+    page.get_by_label("Vorname").fill("Lea")
+    page.get_by_label("Nachname").fill("Warten")
+    page.get_by_label("E-Mail-Adresse").fill("lea.warten@example.org")
+    page.get_by_label("Funktion (optional)").focus()
+    page.keyboard.press("Tab")
+    assert active(page)["id"] == "id_room_0"
+    page.keyboard.press("ArrowDown")
+    assert active(page)["id"] == "id_room_1"
+    assert waitlist.is_visible()
+    assert card.locator("[data-waitlist-choice]").count() == 1  # inside the full room's card
+    page.keyboard.press("Tab")
+    assert active(page)["name"] == "join_waitlist"
+    page.keyboard.press("Space")
+    assert axe_violations(page) == []
+    # Leaving for a room with seats puts the choice away again, unticked.
+    page.get_by_role("radio", name=re.compile(r"^Raum 3: Pflege")).check()
+    assert not waitlist.is_visible()
+    page.get_by_role("radio", name=re.compile(r"^Raum 2: Politik")).check()
+    assert not waitlist.is_checked()
+    waitlist.check()
+    page.get_by_role("checkbox", name=re.compile("Datenschutzhinweis")).check()
+    page.get_by_role("button", name="Jetzt anmelden").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
+    summary = page.locator(".summary-list").inner_text()
+    assert "Raum 2: Politik & Verwaltung" in summary
+    assert "Auf der Warteliste" in summary
+    registration = Registration.objects.get(email="lea.warten@example.org")
+    assert (registration.room_id, registration.status) == (full.pk, Registration.Status.WAITING)
+
+
+def test_form_fields_have_sensible_widths(page, demo_event):
+    page.goto(f"/events/{demo_event.slug}/register/")
+    widths = page.evaluate(
+        """() => Object.fromEntries(['first_name', 'last_name', 'email', 'organisation']
+                 .map(n => [n, Math.round(document.querySelector(`[name=${n}]`)
+                                          .getBoundingClientRect().width)]))"""
+    )
+    # 17rem side by side for the names, 30rem for the address and the organisation
+    assert widths == {"first_name": 272, "last_name": 272, "email": 480, "organisation": 480}
+    first, last = (page.locator(f"[name={n}]").bounding_box() for n in ["first_name", "last_name"])
+    assert first["y"] == last["y"]  # one row

@@ -56,7 +56,7 @@ def seats_on_event_page(html: str) -> list[str]:
 
 
 def seats_on_register_page(html: str) -> list[str]:
-    return re.findall(r'<span class="room-choice-seats">\((.*?)\)</span>', html)
+    return re.findall(r'<span class="room-choice-seats">(.*?)</span>', html)
 
 
 def time_tag(moment: dt.datetime) -> str:

@@ -50,9 +50,25 @@ def test_form_page_shows_rooms_with_topic_and_seats(client, room):
     response = client.get(register_url(room.event))
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"Raum {room.number}: Ethik" in html
-    assert "KI und Ethik" in html
-    assert "(1 Platz frei)" in html
+    # One fieldset of radio cards: the room's name labels its radio, the rest describes it.
+    assert html.count("<fieldset") == 3  # about you, the room, privacy
+    assert html.count('<fieldset class="room-picker"') == 1
+    assert html.count("<legend") == 3
+    assert (
+        f'<label class="room-option-label" for="id_room_0"><span class="room-number">'
+        f'Raum {room.number}<span class="room-colon">:</span></span> '
+        '<span class="room-name">Ethik</span></label>'
+    ) in html
+    assert 'aria-describedby="id_room_0_about"' in html
+    assert '<span class="room-topic">KI und Ethik</span>' in html
+    assert '<li class="room-option room-free">' in html
+    assert '<span class="room-choice-seats">1 Platz frei</span>' in html
+    # Required fields are marked one way only: the optional ones say so.
+    assert "asteriskField" not in html
+    assert "Organisation (optional)" in html
+    # The waiting-list choice is not ticked in advance.
+    assert '<input type="checkbox" class="form-check-input" name="join_waitlist" ' in html
+    assert 'name="join_waitlist" id="id_join_waitlist">' in html
     assert 'name="homepage"' in html
     assert f'href="/events/{room.event.slug}/privacy/"' in html
     # CSP: no inline script, only our own file (the page works without it).
@@ -121,7 +137,8 @@ def test_manage_page_hides_join_links_until_confirmed(client, room):
     )
     response = client.get(registration.get_absolute_url())
     html = response.content.decode()
-    assert "Wartet auf Ihre Bestätigung." in html
+    assert "<strong>Bitte prüfen Sie Ihr Postfach</strong>" in html
+    assert f"{registration.room}</dd>" in html
     assert room.join_url not in html
     assert "/join/" not in html
     assert "no-store" in response["Cache-Control"]
@@ -252,7 +269,7 @@ def test_register_form_query_count_is_constant(client, django_assert_num_queries
     with django_assert_num_queries(5):
         response = client.get(register_url(event))
     html = response.content.decode()
-    assert html.count('class="room-choice-seats">(9 Plätze frei)') == n
+    assert html.count('class="room-choice-seats">9 Plätze frei</span>') == n
     assert "koki-hole-" not in html
 
 
@@ -283,8 +300,8 @@ def test_register_form_from_the_cache_costs_no_query_and_fills_in_fresh_seats(
     html = response.content.decode()
     assert response.context is None  # not rendered: the stored page with its holes filled
     assert "koki-hole-" not in html
-    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', first) == ["3 Plätze frei"] * n
-    assert re.findall(r'class="room-choice-seats">\(([^)]*)\)', html) == (
+    assert re.findall(r'class="room-choice-seats">([^<]*)<', first) == ["3 Plätze frei"] * n
+    assert re.findall(r'class="room-choice-seats">([^<]*)<', html) == (
         ["2 Plätze frei"] + ["3 Plätze frei"] * (n - 1)
     )
     assert without_csrf(html).replace("2 Plätze", "3 Plätze", 1) == without_csrf(first)
@@ -304,8 +321,13 @@ def test_register_form_from_the_cache_fills_holes_in_the_visitors_language(
     del client.cookies["django_language"]
     german = client.get(register_url(room.event)).content.decode()
 
-    assert "(full – waiting list (0 people waiting))" in english
-    assert "(ausgebucht – Warteliste (0 Personen warten))" in german
+    assert '<span class="room-choice-seats">Full – waiting list: 0 people waiting</span>' in english
+    assert (
+        '<span class="room-choice-seats">Ausgebucht – Warteliste: 0 Personen warten</span>'
+    ) in german
+    # The state is a hole too: the card shows it, and a room that takes nobody is disabled.
+    assert '<li class="room-option room-waitlist">' in german
+    assert 'aria-describedby="id_room_0_about" required >' in german
 
 
 def test_submitting_the_form_costs_a_fixed_number_of_queries(
@@ -421,3 +443,76 @@ def test_registering_again_takes_the_path_of_a_new_registration_and_queues_its_l
             {"registration_id": registration.pk, "kind": "link", "status": "pending"},
         ),
     ]
+
+
+def test_done_page_asks_to_check_the_inbox_and_names_the_room(client, room):
+    response = client.post(register_url(room.event), form_data(room))
+    html = client.get(response["Location"]).content.decode()
+    assert "<h1>Bitte prüfen Sie Ihr Postfach</h1>" in html
+    assert "Vielen Dank für Ihre Anmeldung" not in html
+    assert f"<dt>Break-out-Raum</dt><dd>Raum {room.number}: Ethik</dd>" in html
+    assert "<dd>Ihr Platz ist bis zu Ihrer Bestätigung reserviert.</dd>" in html
+
+
+def test_done_page_for_a_waiting_list_place_says_so_whoever_registers(client, room):
+    RegistrationFactory.create_batch(2, room=room)  # full
+    first = client.post(register_url(room.event), form_data(room))
+    first_page = client.get(first["Location"]).content.decode()
+    assert Registration.objects.get(email="erika@example.org").status == "waiting"
+    # The same address again: the same answer as a new registration, nothing revealed.
+    again = client.post(register_url(room.event), form_data(room))
+    again_page = client.get(again["Location"]).content.decode()
+    waiting = (
+        "<dd>Auf der Warteliste: Wird ein Platz frei, rücken Sie nach, und wir schreiben Ihnen."
+    )
+    assert waiting in first_page
+    assert without_csrf(again_page) == without_csrf(first_page)
+
+
+def test_done_page_with_a_forged_cookie_shows_no_details(client, room):
+    client.cookies["koki_registered"] = "not-signed"
+    html = client.get(f"/events/{room.event.slug}/register/done/").content.decode()
+    assert "Wir haben Ihnen eine E-Mail gesendet." in html
+    assert "summary-list" not in html
+
+
+def test_register_page_chooses_the_room_of_the_event_page_link(client, room):
+    html = client.get(register_url(room.event) + f"?room={room.number}").content.decode()
+    assert f'value="{room.pk}" id="id_room_0" aria-describedby="id_room_0_about" checked' in html
+    for bad in ["99", "x", "123456"]:
+        other = client.get(register_url(room.event) + f"?room={bad}").content.decode()
+        assert " checked" not in other
+
+
+def test_personal_page_folds_the_room_change_and_sets_cancelling_apart(client, room):
+    registration = RegistrationFactory(room=room)
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert (
+        '<details class="fold">\n          <summary>Einen anderen Raum statt '
+        f"Raum {room.number}: Ethik wählen</summary>"
+    ) in html
+    assert (
+        '<a class="btn btn-outline-danger" '
+        f'href="/r/{registration.token}/cancel/">Anmeldung stornieren</a>'
+    ) in html
+    assert html.index('id="cancel-heading"') < html.index('id="data-heading"')
+    # Join links are buttons (styled links), each with its opening time.
+    assert '<ul class="join-list list-unstyled">' in html
+
+
+def test_personal_page_opens_the_room_change_after_an_error(client, room):
+    other = RoomFactory(event=room.event, number=room.number + 1, capacity=0, waiting_list_size=0)
+    registration = RegistrationFactory(room=room)
+    url = reverse("registrations:change_room", kwargs={"token": registration.token})
+    html = client.post(url, {"room": other.pk}).content.decode()
+    assert '<details class="fold" open>' in html
+
+
+def test_cancelled_registration_shows_no_room(client, room):
+    registration = RegistrationFactory(room=room, status="cancelled", cancelled_at=timezone.now())
+    html = client.get(registration.get_absolute_url()).content.decode()
+    assert "<strong>Storniert.</strong>" in html
+    assert "Ethik" not in html
+    assert "Break-out-Raum</dt>" not in html
+    assert f"/r/{registration.token}/cancel/" not in html
+    assert 'name="room"' not in html
