@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from events import services
 from events.forms import SpeakerAdminForm
@@ -55,7 +57,7 @@ class EventTimezoneMixin:
             return super().changeform_view(request, object_id, form_url, extra_context)
 
 
-class RoomInline(admin.TabularInline):
+class RoomInline(TranslationTabularInline):
     model = Room
     extra = 0
     fields = ["number", "name", "topic", "capacity", "waiting_list_size", "moderators", "join_url"]
@@ -71,7 +73,7 @@ class ReminderInline(admin.TabularInline):
     )
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(TranslationTabularInline):
     model = AgendaItem
     extra = 0
     fields = ["starts_at", "ends_at", "title", "kind", "room"]
@@ -84,8 +86,14 @@ class AgendaItemInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def embed_path(event: Event) -> str:
+    """The embedded programme's address, in German whatever the admin's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("events:embed", kwargs={"slug": event.slug})
+
+
 @admin.register(Event)
-class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, TranslationAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser"]
@@ -99,7 +107,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             _("Time and place"),
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
         ),
-        (_("Description"), {"fields": ["description"]}),
+        (_("Description"), {"fields": ["description", "source_note"]}),
         (
             _("Registration"),
             {
@@ -125,7 +133,7 @@ class EventAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
             return _("Shown once the event is saved.")
         iframe = format_html(
             '<iframe src="{}" title="{}" width="100%" height="720" loading="lazy"></iframe>',
-            absolute_url(reverse("events:embed", kwargs={"slug": obj.slug})),
+            absolute_url(embed_path(obj)),
             _("Programme: %(event)s") % {"event": obj.title},
         )
         return format_html(
@@ -166,7 +174,7 @@ class AgendaItemSpeakerInline(admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, TranslationAdmin):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
     list_select_related = ["event", "room"]
@@ -202,7 +210,7 @@ class AgendaItemAdmin(ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdm
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(TranslationAdmin):
     form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]
@@ -216,7 +224,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(TranslationAdmin):
     list_display = ["__str__", "event", "capacity", "moderators"]
     list_filter = ["event"]
     list_select_related = ["event"]

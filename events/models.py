@@ -121,6 +121,14 @@ class Event(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Paragraphs are separated by a blank line.")
     )
+    source_note = models.TextField(
+        _("about this information"),
+        blank=True,
+        help_text=_(
+            "Sources of the facts and what is illustrative; shown folded at the end of the event "
+            "page and at the end of the PDF."
+        ),
+    )
     organiser = models.CharField(_("organiser"), max_length=200)
     organiser_url = models.URLField(_("organiser's website"), blank=True)
     starts_at = models.DateTimeField(_("starts at"))
