@@ -330,6 +330,7 @@ def demo_event_load(
     unless a day or start time is given: then it moves there (to try the event day)."""
     existing = Event.objects.filter(slug=DEMO_SLUG).first()
     if existing is not None:
+        demo_texts_complete(event=existing)
         if day or start:
             demo_event_move(event=existing, day=day, start=start)
         return existing, False
@@ -340,6 +341,36 @@ def demo_event_load(
             demo_event_move(event=event, day=None, start=start)
     event_schedule_changed.send(sender=Event, event=event)
     return event, True
+
+
+def demo_texts_complete(*, event: Event) -> None:
+    """A demo event loaded before its texts had English ones (no source note, no English title)
+    gets them once: the source note out of the German description, and the English texts of
+    the event, its rooms, items and speakers. Texts an organiser has entered are kept."""
+    if event.source_note_de or event.title_en:
+        return
+    with transaction.atomic():
+        texts = _in_both(
+            title=(event.title_de, TITLE_EN),
+            subtitle=(event.subtitle_de, SUBTITLE_EN),
+            description=(DESCRIPTION, DESCRIPTION_EN),
+            source_note=(SOURCE_NOTE, SOURCE_NOTE_EN),
+        )
+        for name, value in texts.items():
+            if name.endswith(("_de", "_en")):  # each language's own column
+                setattr(event, name, value)
+        event.save()
+        for room in event.rooms.filter(number__in=ROOMS_EN, name_en__isnull=True):
+            room.name_en, room.topic_en = ROOMS_EN[room.number]
+            room.save(update_fields=["name_en", "topic_en"])
+        english = {row[3]: texts for row, texts in zip(AGENDA, AGENDA_EN, strict=True)}
+        for item in event.agenda_items.filter(title_de__in=english, title_en__isnull=True):
+            item.title_en, item.description_en = english[item.title_de]
+            item.save(update_fields=["title_en", "description_en"])
+        for key, data in SPEAKERS.items():
+            Speaker.objects.filter(name=data["name"], bio_en__isnull=True).update(
+                **{f"{field}_en": value for field, value in SPEAKERS_EN[key].items()}
+            )
 
 
 def demo_event_move(*, event: Event, day: dt.date | None, start: dt.time | None) -> Event:

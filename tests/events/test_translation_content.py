@@ -272,3 +272,36 @@ def test_admin_edits_both_languages(organiser_client):
         assert f'name="{field}_en"' in page
     assert 'value="Closing day"' in page
     assert "jquery-ui" not in page.lower()  # the plain forms: nothing from a CDN
+
+
+def test_a_demo_loaded_before_english_texts_gets_them_once(demo):
+    """As the data migration leaves it: the German texts only, the note in the description."""
+    note = "Hinweis zu diesen Demodaten: Illustrativ sind die Zeiten."
+    Event.objects.filter(pk=demo.pk).update(
+        description_de=f"{demo.description_de}\n\n{note}", title_en=None, source_note_de=""
+    )
+    Room.objects.filter(event=demo).update(name_en=None, topic_en=None)
+    AgendaItem.objects.filter(event=demo).update(title_en=None, description_en=None)
+    Speaker.objects.update(role_en=None, affiliation_en=None, bio_en=None)
+    AgendaItem.objects.filter(event=demo, title_de="Networking").update(title_de="Kaffee")
+
+    event, created = demo_event_load()
+
+    event.refresh_from_db()
+    assert not created
+    assert note not in event.description_de
+    assert event.source_note_de.startswith("Diese Demo zeigt eine echte Veranstaltung")
+    assert event.title_en.startswith("Closing event of the initiative")
+    assert event.rooms.get(number=3).name_en == "Nursing Care"
+    assert event.agenda_items.get(title_de="Kaffee").title_en is None  # changed by an organiser
+    assert event.agenda_items.get(title_de="Abschluss und Ausblick").title_en == (
+        "Closing and outlook"
+    )
+    assert Speaker.objects.get(name="Tobias Krafft").affiliation_en == (
+        "Managing director at Trusted AI"
+    )
+    event.title_en = "Eigener Titel"
+    event.save()
+    demo_event_load()  # a second time changes nothing
+    event.refresh_from_db()
+    assert event.title_en == "Eigener Titel"
