@@ -274,6 +274,28 @@ def test_admin_edits_both_languages(organiser_client):
     assert "jquery-ui" not in page.lower()  # the plain forms: nothing from a CDN
 
 
+def test_admin_edits_rooms_items_and_speakers_in_both_languages(organiser_client, demo):
+    item = demo.agenda_items.get(title_de="Networking")
+    speaker = Speaker.objects.get(name="Tobias Krafft")
+    pages = {
+        f"/admin/events/event/{demo.pk}/change/": ["rooms-0-name", "rooms-0-topic"],
+        f"/admin/events/agendaitem/{item.pk}/change/": ["title", "description"],
+        f"/admin/events/room/{demo.rooms.get(number=1).pk}/change/": ["name", "topic"],
+        f"/admin/events/speaker/{speaker.pk}/change/": ["role", "affiliation", "bio"],
+    }
+    for url, fields in pages.items():
+        response = organiser_client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200, url
+        for field in fields:
+            assert f'name="{field}_de"' in page, (url, field)
+            assert f'name="{field}_en"' in page, (url, field)
+    assert (
+        "Managing director at Trusted AI"
+        in organiser_client.get(f"/admin/events/speaker/{speaker.pk}/change/").content.decode()
+    )
+
+
 def test_a_demo_loaded_before_english_texts_gets_them_once(demo):
     """As the data migration leaves it: the German texts only, the note in the description."""
     note = "Hinweis zu diesen Demodaten: Illustrativ sind die Zeiten."
