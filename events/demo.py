@@ -65,9 +65,9 @@ Die Veranstaltung ist virtuell, die Teilnahme ist kostenlos."""
 DESCRIPTION_EN = """\
 Since December 2019 (kick-off on 19 December 2019 in Berlin), about 50 experts from civil \
 society, business, academia, public administration and politics have worked together in Co:Lab \
-e.V.'s initiative “#KoKI – Künstliche Intelligenz in Kommunen” (artificial intelligence in local \
-government). To close it, they present the initiative's results and the publication \
-“Künstliche Intelligenz in Kommunen” – Co:Lab's first community publication, about 84 pages, in \
+e.V.’s initiative “#KoKI – Künstliche Intelligenz in Kommunen” (artificial intelligence in local \
+government). To close it, they present the initiative’s results and the publication \
+“Künstliche Intelligenz in Kommunen” – Co:Lab’s first community publication, about 84 pages, in \
 print, as a PDF and online.
 
 Impulse talks by Henning Lühr and Tobias Krafft are followed by “deep dives” in eight parallel \
@@ -278,8 +278,8 @@ AGENDA_EN = [
         "Co:Lab e.V. welcomes the participants and guides them through the day.",
     ),
     (
-        "The initiative's results and the publication “Künstliche Intelligenz in Kommunen”",
-        "The results of about 15 months of collaboration and Co:Lab's first community publication.",
+        "The initiative’s results and the publication “Künstliche Intelligenz in Kommunen”",
+        "The results of about 15 months of collaboration and Co:Lab’s first community publication.",
     ),
     ("Impulse: Artificial intelligence in local government", ""),
     ("Impulse: Using algorithms responsibly", ""),
