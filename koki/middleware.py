@@ -39,8 +39,7 @@ class GermanFirstLocaleMiddleware(LocaleMiddleware):
             chosen = None
         language = from_path or chosen or settings.LANGUAGE_CODE
         if not from_path and language != settings.LANGUAGE_CODE:
-            with translation.override(language):
-                localized = is_valid_path(f"/{language}{request.path_info}", urlconf)
+            localized = _has_language_address(request.path_info, language, urlconf)
             if localized and request.method in SAFE:
                 return self._to_chosen_language(request, language)
             if localized:
@@ -72,6 +71,14 @@ class GermanFirstLocaleMiddleware(LocaleMiddleware):
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+def _has_language_address(path: str, language: str, urlconf) -> bool:
+    """Whether `path` is a page with an address in `language` (/en/…), also once
+    CommonMiddleware has added its missing slash."""
+    candidates = [path] + ([f"{path}/"] if settings.APPEND_SLASH and path[-1:] != "/" else [])
+    with translation.override(language):
+        return any(is_valid_path(f"/{language}{candidate}", urlconf) for candidate in candidates)
 
 
 class PermissionsPolicyMiddleware:

@@ -145,3 +145,13 @@ def test_addresses_without_a_language_stay_as_they_are(client, demo_event):
     assert client.get("/healthz").status_code == 200
     assert client.get("/admin/login/").status_code == 200
     assert 'lang="en"' in client.get("/admin/login/").content.decode()
+
+
+def test_chosen_english_and_a_german_address_without_its_slash(client, demo_event):
+    client.cookies["django_language"] = "en"
+
+    response = client.get(f"/events/{SLUG}", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/en/events/{SLUG}/"
+    assert '<html lang="en">' in response.content.decode()
