@@ -3,6 +3,7 @@
 import functools
 
 from django.conf import settings
+from django.utils import translation
 
 from koki.site import absolute_url
 from koki.views import same_page_in
@@ -24,3 +25,20 @@ def alternates(request) -> list[tuple[str, str]]:
 def context(request) -> dict:
     """Template context: `language_alternates`, computed only where a template asks."""
     return {"language_alternates": functools.partial(alternates, request)}
+
+
+def own_language_address(request, language: str) -> str | None:
+    """Where a personal link without a language leads a person who registered in `language`:
+    the same page at its address in that language (a link mailed before pages had English
+    addresses). None when the address names its language, the visitor chose one with the
+    switcher, `language` is the default, or the request is no GET/HEAD."""
+    if (
+        request.method not in {"GET", "HEAD"}
+        or language == settings.LANGUAGE_CODE
+        or language not in dict(settings.LANGUAGES)
+        or translation.get_language_from_path(request.path_info)
+        or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in dict(settings.LANGUAGES)
+    ):
+        return None
+    address = same_page_in(request.get_full_path(), language)
+    return address if address != request.get_full_path() else None

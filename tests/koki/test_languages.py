@@ -155,3 +155,19 @@ def test_chosen_english_and_a_german_address_without_its_slash(client, demo_even
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == f"/en/events/{SLUG}/"
     assert '<html lang="en">' in response.content.decode()
+
+
+def test_a_personal_link_without_a_language_opens_in_the_registrations_language(client, demo_event):
+    english = RegistrationFactory(room=demo_event.rooms.get(number=1), language="en")
+    german = RegistrationFactory(room=demo_event.rooms.get(number=1), language="de")
+
+    response = client.get(f"/r/{english.token}/cancel/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/en/r/{english.token}/cancel/"
+    assert client.get(f"/r/{german.token}/").status_code == 200
+    assert client.get(f"/en/r/{german.token}/").status_code == 200  # the address decides
+    client.cookies["django_language"] = "de"  # chosen with the switcher: stays German
+    page = client.get(f"/r/{english.token}/")
+    assert page.status_code == 200
+    assert '<html lang="de">' in page.content.decode()
