@@ -14,7 +14,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
@@ -47,7 +47,8 @@ class Browser:
     async def request(self, step: str, method: str, url: str, data=None):
         headers = {"Accept-Language": "de-DE,de;q=0.9", "User-Agent": "koki-bench"}
         if method == "POST":
-            headers |= {"Origin": url.split("/events/")[0], "Referer": url}
+            parts = urlsplit(url)
+            headers |= {"Origin": f"{parts.scheme}://{parts.netloc}", "Referer": url}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.perf_counter()
@@ -87,6 +88,8 @@ def choose(rooms: dict[str, str], tried: set, rng: random.Random, waits: bool):
 async def attendee(session, number: int, form_url: str, result: Result) -> None:
     rng = random.Random(number)
     browser = Browser(session, result, english=rng.random() < 0.2)
+    if browser.cookies:  # English at its own address (a German one would lead there first)
+        form_url = form_url.replace("/events/", "/en/events/", 1)
     email = f"rush-{number:05d}@example.org"
     waits, clicks_twice = rng.random() < 0.8, rng.random() < 0.02
     status, _, page = await browser.request("form", "GET", form_url)

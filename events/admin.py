@@ -1,14 +1,16 @@
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
 from events import admin_copy, services
@@ -107,7 +109,7 @@ class EventTimezoneMixin:
             return response
 
 
-class RoomInline(admin.TabularInline):
+class RoomInline(TranslationTabularInline):
     model = Room
     extra = 0
     fields = [
@@ -185,7 +187,7 @@ def is_one_day(event) -> bool:
     )
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(TranslationTabularInline):
     model = AgendaItem
     extra = 0
     fields = ["starts_at", "ends_at", "title", "kind", "room", "details"]
@@ -219,8 +221,14 @@ class AgendaItemInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def embed_path(event: Event) -> str:
+    """The embedded programme's address, in German whatever the admin's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("events:embed", kwargs={"slug": event.slug})
+
+
 @admin.register(Event)
-class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, admin.ModelAdmin):
+class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, TranslationAdmin):
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser__name"]
@@ -235,7 +243,7 @@ class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, ad
             _("Time and place"),
             {"fields": ["timezone", "starts_at", "ends_at", "is_online", "venue"]},
         ),
-        (_("Description"), {"fields": ["description"]}),
+        (_("Description"), {"fields": ["description", "source_note"]}),
         (_("Look"), {"fields": ["logo", "accent_colour"]}),
         (
             _("Registration"),
@@ -282,7 +290,7 @@ class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, ad
             return _("Shown once the event is saved.")
         iframe = format_html(
             '<iframe src="{}" title="{}" width="100%" height="720" loading="lazy"></iframe>',
-            absolute_url(reverse("events:embed", kwargs={"slug": obj.slug})),
+            absolute_url(embed_path(obj)),
             _("Programme: %(event)s") % {"event": obj.title},
         )
         return format_html(
@@ -328,7 +336,7 @@ class AgendaItemAdmin(
     TeamScopedMixin,
     ProgrammeServicesMixin,
     EventTimezoneMixin,
-    admin.ModelAdmin,
+    TranslationAdmin,
 ):
     list_display = ["title", "event", "starts_at", "ends_at", "kind", "room"]
     list_filter = ["event", "kind"]
@@ -365,7 +373,7 @@ class AgendaItemAdmin(
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(TeamScopedMixin, admin.ModelAdmin):
+class SpeakerAdmin(TeamScopedMixin, TranslationAdmin):
     form = SpeakerAdminForm
     list_display = ["name", "role", "affiliation"]
     search_fields = ["name", "role", "affiliation"]
@@ -379,7 +387,7 @@ class SpeakerAdmin(TeamScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(SingleEventInitialMixin, TeamScopedMixin, admin.ModelAdmin):
+class RoomAdmin(SingleEventInitialMixin, TeamScopedMixin, TranslationAdmin):
     list_display = ["__str__", "event", "capacity", "moderators"]
     list_filter = ["event"]
     list_select_related = ["event"]

@@ -25,10 +25,11 @@ Facts, with their sources:
   article; Co:Lab's kick-off post. Next initiative "Nachhaltig Digital – Digital Nachhaltig"
   from May 2021: Co:Lab's initiatives page.
 
-Illustrative, and marked so in the event's description: the minute-by-minute times, the
+Illustrative, and marked so in the event's source note ("Hinweise und Quellen", German and
+English like every text of the demo): the minute-by-minute times, the
 moderation (none is named), the full panel line-up, the room capacities (40 per room) and the
 assignment of rooms 3–8. The event goes on the next 16 March from today unless a date is given;
-the description says that the original took place in 2021.
+the source note says that the original took place in 2021.
 """
 
 import datetime as dt
@@ -61,17 +62,61 @@ gefunden und Ideen ausgetauscht. Nach Zeit für Networking schließt eine Podium
 Thema „Digitalisierung und Nachhaltigkeit“, die zugleich die nächste Initiative „Nachhaltig \
 Digital – Digital Nachhaltig“ (ab Mai 2021) eröffnet.
 
-Die Veranstaltung ist virtuell, die Teilnahme ist kostenlos.
+Die Veranstaltung ist virtuell, die Teilnahme ist kostenlos."""
 
-Hinweis zu diesen Demodaten: Die Abschlussveranstaltung fand am 16. März 2021 von 10:00 bis \
-12:45 Uhr statt; rund 250 Personen hatten sich angemeldet, über 230 nahmen teil. Diese Demo legt \
-sie auf den nächsten 16. März. Illustrativ (nicht belegt) sind die minutengenauen Zeiten der \
-Programmpunkte, die Moderationen, die vollständige Besetzung des Podiums, die Raumkapazitäten \
-(40 Plätze je Raum) und die Zuordnung der Räume 3 bis 8. Belegt sind die Räume 1 „Bildung & \
-Lernen“ und 2 „Politik & Verwaltung“. Quellen: eGovernment Computing, „Abschlussveranstaltung der \
-Initiative #KoKI Künstliche Intelligenz in Kommunen“ (Julia Mutzbauer); City & Bits, \
-„Co:Lab Künstliche Intelligenz in Kommunen“ (12. März 2021); Beiträge von Co:Lab e.V.; \
-mehr-digitale-kommunen.de."""
+DESCRIPTION_EN = """\
+Since December 2019 (kick-off on 19 December 2019 in Berlin), about 50 experts from civil \
+society, business, academia, public administration and politics have worked together in Co:Lab \
+e.V.’s initiative “#KoKI – Künstliche Intelligenz in Kommunen” (artificial intelligence in local \
+government). To close it, they present the initiative’s results and the publication \
+“Künstliche Intelligenz in Kommunen” – Co:Lab’s first community publication, about 84 pages, in \
+print, as a PDF and online.
+
+Impulse talks by Henning Lühr and Tobias Krafft are followed by “deep dives” in eight parallel \
+break-out rooms: in workshop sessions, participants discuss the results, find further fields of \
+action and exchange ideas. After time for networking, a panel discussion on “Digitalisation and \
+Sustainability” closes the event and at the same time opens the next initiative, “Nachhaltig \
+Digital – Digital Nachhaltig” (from May 2021).
+
+The event is virtual, and taking part is free of charge."""
+
+# "Hinweise und Quellen" at the end of the event page and the PDF.
+SOURCE_NOTE = """\
+Diese Demo zeigt eine echte Veranstaltung: Die Abschlussveranstaltung fand am 16. März 2021 von \
+10:00 bis 12:45 Uhr statt; rund 250 Personen hatten sich angemeldet, über 230 nahmen teil. Die \
+Demo legt sie auf den nächsten 16. März.
+
+Illustrativ (nicht belegt) sind die minutengenauen Zeiten der Programmpunkte, die Moderationen, \
+die vollständige Besetzung des Podiums, die Raumkapazitäten (40 Plätze je Raum) und die \
+Zuordnung der Räume 3 bis 8. Belegt sind die Räume 1 „Bildung & Lernen“ und 2 „Politik & \
+Verwaltung“.
+
+Quellen: eGovernment Computing, „Abschlussveranstaltung der Initiative #KoKI Künstliche \
+Intelligenz in Kommunen“ (Julia Mutzbauer); City & Bits, „Co:Lab Künstliche Intelligenz in \
+Kommunen“ (12. März 2021); Beiträge von Co:Lab e.V.; mehr-digitale-kommunen.de."""
+
+SOURCE_NOTE_EN = """\
+This demo shows a real event: the closing event took place on 16 March 2021 from 10:00 to \
+12:45; about 250 people had registered and more than 230 took part. The demo moves it to the \
+next 16 March.
+
+Illustrative (not documented) are the minute-by-minute times of the agenda items, the \
+moderation, the full panel line-up, the room capacities (40 seats per room) and the assignment \
+of rooms 3 to 8. Documented are rooms 1 “Bildung & Lernen” (education and learning) and \
+2 “Politik & Verwaltung” (politics and administration).
+
+Sources: eGovernment Computing, “Abschlussveranstaltung der Initiative #KoKI Künstliche \
+Intelligenz in Kommunen” (Julia Mutzbauer); City & Bits, “Co:Lab Künstliche Intelligenz in \
+Kommunen” (12 March 2021); posts by Co:Lab e.V.; mehr-digitale-kommunen.de."""
+
+TITLE = "Abschlussveranstaltung der Initiative „#KoKI – Künstliche Intelligenz in Kommunen“"
+TITLE_EN = "Closing event of the initiative “#KoKI – Künstliche Intelligenz in Kommunen”"
+SUBTITLE = (
+    "Ergebnisse, Publikation, acht Deep Dives und ein Podium zu Digitalisierung und Nachhaltigkeit"
+)
+SUBTITLE_EN = (
+    "Results, the publication, eight deep dives and a panel on digitalisation and sustainability"
+)
 
 SPEAKERS = {
     "luehr": {
@@ -107,6 +152,37 @@ SPEAKERS = {
     },
 }
 
+# The speakers' texts in English (names stay as they are).
+SPEAKERS_EN = {
+    "luehr": {
+        "role": "State Councillor for Finance, Personnel and Digitalisation in Bremen 2002–2020",
+        "affiliation": "Chair of the IT Planning Council in 2019",
+        "bio": (
+            "From 2002 to 2020, Henning Lühr was State Councillor for Finance, Personnel and "
+            "Digitalisation of the Free Hanseatic City of Bremen, and in 2019 he chaired the "
+            "IT Planning Council (IT-Planungsrat)."
+        ),
+    },
+    "krafft": {
+        "role": "Algorithm Accountability Lab, TU Kaiserslautern",
+        "affiliation": "Managing director at Trusted AI",
+        "bio": (
+            "Tobias Krafft does research at the Algorithm Accountability Lab of TU Kaiserslautern "
+            "and is managing director at Trusted AI."
+        ),
+    },
+    "mainka": {
+        "role": "City & Bits",
+        "affiliation": "",
+        "bio": "Christian Mainka (City & Bits) is on the closing panel.",
+    },
+    "wagner": {
+        "role": "FrolleinFlow",
+        "affiliation": "",
+        "bio": "Dr. Anja C. Wagner (FrolleinFlow) is on the closing panel.",
+    },
+}
+
 # (number, name, topic): rooms 1 and 2 as the article names them; rooms 3–8 take the other
 # topic fields of the publication (their assignment is illustrative).
 ROOMS = [
@@ -119,6 +195,17 @@ ROOMS = [
     (7, "Facing Fears", "KI und Facing Fears: Sorgen und Ängste ernst nehmen"),
     (8, "(Offene) Daten", "KI und (offene) Daten"),
 ]
+# Room number: (name, topic) in English.
+ROOMS_EN = {
+    1: ("Education & Learning", "AI in education & learning"),
+    2: ("Politics & Administration", "AI in politics & administration"),
+    3: ("Nursing Care", "AI in nursing care"),
+    4: ("Urban & Regional Planning", "AI in urban & regional planning"),
+    5: ("Law", "AI and the law"),
+    6: ("Ethics", "AI and ethics"),
+    7: ("Facing Fears", "AI and facing fears: taking worries and anxieties seriously"),
+    8: ("(Open) Data", "AI and (open) data"),
+}
 ROOM_CAPACITY = 40  # illustrative
 
 # (start, end, kind, title, description, speaker keys); times are illustrative.
@@ -186,6 +273,45 @@ AGENDA = [
     ),
 ]
 
+# (title, description) in English, in the order of AGENDA.
+AGENDA_EN = [
+    (
+        "Welcome and introduction",
+        "Co:Lab e.V. welcomes the participants and guides them through the day.",
+    ),
+    (
+        "The initiative’s results and the publication “Künstliche Intelligenz in Kommunen”",
+        "The results of about 15 months of collaboration and Co:Lab’s first community publication.",
+    ),
+    ("Impulse: Artificial intelligence in local government", ""),
+    ("Impulse: Using algorithms responsibly", ""),
+    (
+        "Deep dives in eight parallel break-out rooms",
+        "Workshop sessions: discussing the results, finding further fields of action, exchanging "
+        "ideas. Each room is devoted to one topic field of the publication.",
+    ),
+    ("Networking", "Time to talk."),
+    (
+        "Panel discussion: Digitalisation and sustainability",
+        "Digital society: what role does sustainability play? The panel also opens the next "
+        "initiative, “Nachhaltig Digital – Digital Nachhaltig”.",
+    ),
+    (
+        "Closing and outlook",
+        "Thanks, and a look ahead to the initiative “Nachhaltig Digital – Digital Nachhaltig” "
+        "from May 2021.",
+    ),
+]
+
+
+def _in_both(**texts: tuple[str, str]) -> dict[str, str]:
+    """Model fields for texts given as (German, English): title=(…, …) gives title (the German
+    text, which the default language's column also holds), title_de and title_en."""
+    fields = {}
+    for name, (german, english) in texts.items():
+        fields.update({name: german, f"{name}_de": german, f"{name}_en": english})
+    return fields
+
 
 def next_demo_date(today: dt.date | None = None) -> dt.date:
     """The next 16 March from today (today included)."""
@@ -206,6 +332,7 @@ def demo_event_load(
     unless a day or start time is given: then it moves there (to try the event day)."""
     existing = Event.objects.filter(slug=DEMO_SLUG).first()
     if existing is not None:
+        demo_texts_complete(event=existing)
         if day or start:
             demo_event_move(event=existing, day=day, start=start)
         return existing, False
@@ -217,6 +344,36 @@ def demo_event_load(
             demo_event_move(event=event, day=None, start=start)
     event_schedule_changed.send(sender=Event, event=event)
     return event, True
+
+
+def demo_texts_complete(*, event: Event) -> None:
+    """A demo event loaded before its texts had English ones (no source note, no English title)
+    gets them once: the source note out of the German description, and the English texts of
+    the event, its rooms, items and speakers. Texts an organiser has entered are kept."""
+    if event.source_note_de or event.title_en:
+        return
+    with transaction.atomic():
+        texts = _in_both(
+            title=(event.title_de, TITLE_EN),
+            subtitle=(event.subtitle_de, SUBTITLE_EN),
+            description=(DESCRIPTION, DESCRIPTION_EN),
+            source_note=(SOURCE_NOTE, SOURCE_NOTE_EN),
+        )
+        for name, value in texts.items():
+            if name.endswith(("_de", "_en")):  # each language's own column
+                setattr(event, name, value)
+        event.save()
+        for room in event.rooms.filter(number__in=ROOMS_EN, name_en__isnull=True):
+            room.name_en, room.topic_en = ROOMS_EN[room.number]
+            room.save(update_fields=["name_en", "topic_en"])
+        english = {row[3]: texts for row, texts in zip(AGENDA, AGENDA_EN, strict=True)}
+        for item in event.agenda_items.filter(title_de__in=english, title_en__isnull=True):
+            item.title_en, item.description_en = english[item.title_de]
+            item.save(update_fields=["title_en", "description_en"])
+        for key, data in SPEAKERS.items():
+            Speaker.objects.filter(name=data["name"], bio_en__isnull=True).update(
+                **{f"{field}_en": value for field, value in SPEAKERS_EN[key].items()}
+            )
 
 
 def demo_event_move(*, event: Event, day: dt.date | None, start: dt.time | None) -> Event:
@@ -245,10 +402,12 @@ def demo_event_move(*, event: Event, day: dt.date | None, start: dt.time | None)
 def _create(day: dt.date) -> Event:
     event = Event.objects.create(
         slug=DEMO_SLUG,
-        title="Abschlussveranstaltung der Initiative „#KoKI – Künstliche Intelligenz in Kommunen“",
-        subtitle="Ergebnisse, Publikation, acht Deep Dives und ein Podium zu Digitalisierung "
-        "und Nachhaltigkeit",
-        description=DESCRIPTION,
+        **_in_both(
+            title=(TITLE, TITLE_EN),
+            subtitle=(SUBTITLE, SUBTITLE_EN),
+            description=(DESCRIPTION, DESCRIPTION_EN),
+            source_note=(SOURCE_NOTE, SOURCE_NOTE_EN),
+        ),
         organiser=demo_organiser(),
         starts_at=_at(day, "10:00"),
         ends_at=_at(day, "12:45"),
@@ -259,26 +418,31 @@ def _create(day: dt.date) -> Event:
         is_published=True,
     )
     for number, name, topic in ROOMS:
+        name_en, topic_en = ROOMS_EN[number]
         Room.objects.create(
             event=event,
             number=number,
-            name=name,
-            topic=topic,
+            **_in_both(name=(name, name_en), topic=(topic, topic_en)),
             capacity=ROOM_CAPACITY,
             join_url=f"https://konferenz.example.org/koki-raum-{number}",
         )
     speakers = {}
     for key, data in SPEAKERS.items():
-        speaker, _created = Speaker.objects.get_or_create(name=data["name"], defaults=data)
+        english = SPEAKERS_EN[key]
+        texts = {field: (data[field], english[field]) for field in ("role", "affiliation", "bio")}
+        speaker, _created = Speaker.objects.get_or_create(
+            name=data["name"], defaults=_in_both(**texts)
+        )
         speakers[key] = speaker
-    for start, end, kind, title, description, speaker_keys in AGENDA:
+    for (start, end, kind, title, description, speaker_keys), english in zip(
+        AGENDA, AGENDA_EN, strict=True
+    ):
         item = AgendaItem.objects.create(
             event=event,
             starts_at=_at(day, start),
             ends_at=_at(day, end),
             kind=kind,
-            title=title,
-            description=description,
+            **_in_both(title=(title, english[0]), description=(description, english[1])),
         )
         AgendaItemSpeaker.objects.bulk_create(
             AgendaItemSpeaker(agenda_item=item, speaker=speakers[key], order=position)

@@ -272,6 +272,14 @@ class Event(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Paragraphs are separated by a blank line.")
     )
+    source_note = models.TextField(
+        _("about this information"),
+        blank=True,
+        help_text=_(
+            "Sources of the facts and what is illustrative; shown folded at the end of the event "
+            "page and at the end of the PDF."
+        ),
+    )
     organiser = models.ForeignKey(
         Organiser,
         on_delete=models.PROTECT,

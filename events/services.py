@@ -128,60 +128,66 @@ def event_slug_free(*, base: str) -> str:
 
 
 @transaction.atomic
-def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Event:
-    """A new, unpublished edition of `event` starting on `starts_on`.
+def _clone(instance, **changes):
+    """`instance` as a new row (every field, both languages of its texts) with `changes`."""
+    instance.pk = None
+    instance._state.adding = True
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    return instance
 
-    Carried over: every field of the event (texts, privacy notice and its version, settings,
-    the team), the rooms with their capacity, waiting list and moderators' names, the agenda
-    with its speakers (the same speaker records) and the reminders. Every time moves by the
-    same number of days and keeps its local clock time in the event's zone, summer time or
-    not. Not carried over: registrations, messages, the meeting addresses (plenary and rooms:
-    a meeting of the last edition must not open for the next one) and the moderators'
-    accounts (access to a room's attendees is given for each edition anew).
+
+def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Event:
+    """A new, unpublished edition of `event` starting on `starts_on`, titled `title` (German;
+    its English title is left empty and shows the German one until entered).
+
+    Carried over: every field of the event (texts in both languages, organiser, look,
+    settings, the team), the rooms with their capacity, waiting list and moderators' names,
+    the agenda with its speakers (the same speaker records), the reminders and the questions
+    of the form with their options. Every time moves by the same number of days and keeps its
+    local clock time in the event's zone, summer time or not. Not carried over:
+    registrations, messages, the meeting addresses (plenary and rooms: a meeting of the last
+    edition must not open for the next one) and the moderators' accounts (access to a room's
+    attendees is given for each edition anew).
     """
+    from events.models import Question
+
     zone = event.tzinfo
     days = (starts_on - timezone.localtime(event.starts_at, zone).date()).days
     source_pk = event.pk
-    new = Event.objects.get(pk=source_pk)
-    new.pk = None
-    new._state.adding = True
-    new.title, new.slug = title, slug
-    new.is_published = False
-    new.plenary_join_url = ""
+    new = _clone(
+        Event.objects.get(pk=source_pk),
+        title_de=title,
+        title_en="",
+        slug=slug,
+        is_published=False,
+        plenary_join_url="",
+    )
     for name in ["starts_at", "ends_at", "registration_opens_at", "registration_closes_at"]:
         setattr(new, name, _shifted(getattr(new, name), days, zone))
     new.save()
     new.team.set(event.team.all())
 
     rooms = list(Room.objects.filter(event_id=source_pk).order_by("number"))
-    new_rooms = Room.objects.bulk_create(
-        Room(
-            event=new,
-            number=room.number,
-            name=room.name,
-            topic=room.topic,
-            capacity=room.capacity,
-            waiting_list_size=room.waiting_list_size,
-            moderators=room.moderators,
-        )
-        for room in rooms
-    )
-    room_for = {old.pk: fresh for old, fresh in zip(rooms, new_rooms, strict=True)}
+    old_room_pks = [room.pk for room in rooms]
+    new_rooms = Room.objects.bulk_create(_clone(room, event=new, join_url="") for room in rooms)
+    room_for = dict(zip(old_room_pks, new_rooms, strict=True))
 
     items = list(AgendaItem.objects.filter(event_id=source_pk).order_by("pk"))
+    old_item_pks = [item.pk for item in items]
     new_items = AgendaItem.objects.bulk_create(
-        AgendaItem(
+        _clone(
+            item,
             event=new,
+            uid=uuid.uuid4(),
+            sequence=0,
             starts_at=_shifted(item.starts_at, days, zone),
             ends_at=_shifted(item.ends_at, days, zone),
-            title=item.title,
-            description=item.description,
-            kind=item.kind,
             room=room_for.get(item.room_id),
         )
         for item in items
     )
-    item_for = {old.pk: fresh for old, fresh in zip(items, new_items, strict=True)}
+    item_for = dict(zip(old_item_pks, new_items, strict=True))
     AgendaItemSpeaker.objects.bulk_create(
         AgendaItemSpeaker(
             agenda_item=item_for[link.agenda_item_id], speaker_id=link.speaker_id, order=link.order
@@ -197,6 +203,11 @@ def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Ev
         )
         for reminder in Reminder.objects.filter(event_id=source_pk).order_by("pk")
     )
+    for question in Question.objects.filter(event_id=source_pk).prefetch_related("choices"):
+        options = list(question.choices.all())
+        _clone(question, event=new).save()
+        for option in options:
+            _clone(option, question=question).save()
     transaction.on_commit(lambda: event_schedule_changed.send(sender=Event, event=new))
     return new
 

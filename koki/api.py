@@ -249,8 +249,11 @@ def server_error(request, exc):
     response=list[EventOut],
     summary="Published events that are not over",
 )
-def events(request):
-    data = [_event(event) for event in selectors.event_list_public()]
+def events(request, lang: Language = "de"):
+    """`lang`: the language of the texts and links (English falls back to German where an
+    English text is missing)."""
+    with translation.override(lang):
+        data = [_event(event) for event in selectors.event_list_public()]
     return HttpResponse(_json(list[EventOut], data), content_type=JSON)
 
 
@@ -261,16 +264,16 @@ def events(request):
     summary="An event with its agenda",
 )
 def event_detail(request, slug: str, lang: Language = "de"):
-    """`lang` names the language of `kind_label` (the rest is the organiser's own text)."""
+    """`lang`: the language of the texts, `kind_label` and the links (English falls back to
+    German where an English text is missing)."""
     public = cache.published_event(slug=slug)
     event = public.event
 
     def render() -> bytes:
         with translation.override(lang):
             agenda = [_item(item, event) for item in selectors.agenda_items_for(event=event)]
-        return _json(
-            EventDetailOut, {**_event(event), "description": event.description, "agenda": agenda}
-        )
+            data = {**_event(event), "description": event.description, "agenda": agenda}
+        return _json(EventDetailOut, data)
 
     return _cached_json(request, public, ("event", lang, event.registration_state()), render)
 
@@ -281,17 +284,27 @@ def event_detail(request, slug: str, lang: Language = "de"):
     response={200: list[RoomOut], 404: Message},
     summary="The break-out rooms with their seats",
 )
-def event_rooms(request, slug: str):
+def event_rooms(request, slug: str, lang: Language = "de"):
+    """`lang`: the language of the names, topics and links."""
     public = cache.published_event(slug=slug, entries=(occupancy.SNAPSHOT,))
     event = public.event
-    rooms = cache.cached(
-        public.key("api", "rooms"),
-        lambda: tuple(
-            event.rooms.order_by("number").values_list("pk", "name", "topic", "moderators")
-        ),
-    )
+
+    def read() -> tuple:
+        with translation.override(lang):  # the model's fields: English falls back to German
+            return tuple(
+                (room.pk, room.name, room.topic, room.moderators)
+                for room in event.rooms.order_by("number")
+            )
+
+    rooms = cache.cached(public.key("api", "rooms", lang), read)
     seats = {room.room_id: room for room in occupancy.event_seats(public=public)}
-    data = [
+    with translation.override(lang):  # the calendar links
+        data = _rooms(rooms, seats, slug)
+    return HttpResponse(_json(list[RoomOut], data), content_type=JSON)
+
+
+def _rooms(rooms: tuple, seats: dict, slug: str) -> list[dict]:
+    return [
         {
             "number": seats[pk].number,
             "name": name,
@@ -308,7 +321,6 @@ def event_rooms(request, slug: str):
         for pk, name, topic, moderators in rooms
         if pk in seats
     ]
-    return HttpResponse(_json(list[RoomOut], data), content_type=JSON)
 
 
 @api.api_operation(
@@ -317,27 +329,34 @@ def event_rooms(request, slug: str):
     response={200: list[SpeakerOut], 404: Message},
     summary="The speakers, in the order they appear",
 )
-def event_speakers(request, slug: str):
+def event_speakers(request, slug: str, lang: Language = "de"):
+    """`lang`: the language of the roles, affiliations and biographies."""
     public = cache.published_event(slug=slug)
     event = public.event
 
     def render() -> bytes:
-        speakers: dict[int, dict] = {}
-        for item in selectors.agenda_items_for(event=event):
-            for link in item.speaker_links.all():
-                speaker = link.speaker
-                entry = speakers.setdefault(
-                    speaker.pk,
-                    {
-                        "id": speaker.pk,
-                        "name": speaker.name,
-                        "role": speaker.role,
-                        "affiliation": speaker.affiliation,
-                        "bio": speaker.bio,
-                        "agenda": [],
-                    },
-                )
-                entry["agenda"].append(item.uid)
-        return _json(list[SpeakerOut], list(speakers.values()))
+        with translation.override(lang):
+            return _json(list[SpeakerOut], _speakers(event))
 
-    return _cached_json(request, public, ("speakers",), render)
+    return _cached_json(request, public, ("speakers", lang), render)
+
+
+def _speakers(event: Event) -> list[dict]:
+    """Each speaker once, in the order they appear, with the uids of their items."""
+    speakers: dict[int, dict] = {}
+    for item in selectors.agenda_items_for(event=event):
+        for link in item.speaker_links.all():
+            speaker = link.speaker
+            entry = speakers.setdefault(
+                speaker.pk,
+                {
+                    "id": speaker.pk,
+                    "name": speaker.name,
+                    "role": speaker.role,
+                    "affiliation": speaker.affiliation,
+                    "bio": speaker.bio,
+                    "agenda": [],
+                },
+            )
+            entry["agenda"].append(item.uid)
+    return list(speakers.values())

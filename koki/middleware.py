@@ -5,8 +5,10 @@ from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
+from django.urls import is_valid_path
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext
@@ -15,20 +17,53 @@ from koki.views import DATABASE_ERRORS, service_unavailable
 
 logger = logging.getLogger("koki.resilience")
 
+SAFE = {"GET", "HEAD"}
+
 
 class GermanFirstLocaleMiddleware(LocaleMiddleware):
-    """German unless the person chose another language with the switcher (a cookie).
+    """The language of a page is in its address: German at /…, English at /en/….
 
-    The browser's Accept-Language is not consulted: the audience is German, and a page
-    that changes language by itself surprises more people than it helps.
+    Someone who chose English with the switcher (a cookie) and opens a German address of a page
+    (a link someone sent, an old bookmark) is sent on to its English address with a GET; the
+    switch back to German sets the cookie to German. Addresses without a language (the admin,
+    the API), and a form sent to a German address, follow the cookie, else German. The
+    browser's Accept-Language is not consulted: the audience is German, and a page that changes
+    language by itself surprises more people than it helps.
     """
 
     def process_request(self, request):
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        from_path = translation.get_language_from_path(request.path_info)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        supported = {code for code, _name in settings.LANGUAGES}
-        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        if chosen not in dict(settings.LANGUAGES):
+            chosen = None
+        language = from_path or chosen or settings.LANGUAGE_CODE
+        if not from_path and language != settings.LANGUAGE_CODE:
+            localized = _has_language_address(request.path_info, language, urlconf)
+            if localized and request.method in SAFE:
+                return self._to_chosen_language(request, language)
+            if localized:
+                # A form sent to a German address: found as German, answered in the language
+                # chosen (process_view).
+                request.koki_view_language = language
+                language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        language = getattr(request, "koki_view_language", None)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+
+    @staticmethod
+    def _to_chosen_language(request, language: str):
+        path = f"{request.META.get('SCRIPT_NAME', '')}/{language}{request.path_info}"
+        query = request.META.get("QUERY_STRING", "")
+        response = HttpResponseRedirect(f"{path}?{query}" if query else path)
+        patch_cache_control(response, private=True)
+        return response
 
     def process_response(self, request, response):
         # Responses vary with the cookie, never with Accept-Language (Django's LocaleMiddleware
@@ -36,6 +71,14 @@ class GermanFirstLocaleMiddleware(LocaleMiddleware):
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+def _has_language_address(path: str, language: str, urlconf) -> bool:
+    """Whether `path` is a page with an address in `language` (/en/…), also once
+    CommonMiddleware has added its missing slash."""
+    candidates = [path] + ([f"{path}/"] if settings.APPEND_SLASH and path[-1:] != "/" else [])
+    with translation.override(language):
+        return any(is_valid_path(f"/{language}{candidate}", urlconf) for candidate in candidates)
 
 
 class PermissionsPolicyMiddleware:

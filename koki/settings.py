@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "koki.site.context",
+                "koki.languages.context",
             ],
         },
     },
@@ -151,6 +152,7 @@ MODELTRANSLATION_DEFAULT_LANGUAGE = "de"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("de",)
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["koki.formats"]  # English with 24-hour times (koki/formats/en/formats.py)
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

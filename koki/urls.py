@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
@@ -7,6 +8,7 @@ from koki import health, views
 from koki.api import api
 from koki.ratelimit import ratelimit
 
+# Without a language in the address: the language switch, health check, admin and API.
 urlpatterns = [
     path("language/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", health.healthz, name="healthz"),
@@ -14,9 +16,14 @@ urlpatterns = [
     path("admin/login/", ratelimit("login")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", api.urls),  # the read-only JSON API (koki/api.py)
+]
+# Every page a visitor or attendee sees, with its files and personal links: German at /…,
+# English at /en/… (koki/middleware.py decides the language; docs/configuration.md).
+urlpatterns += i18n_patterns(
     path("", include("registrations.urls")),
     path("", include("events.urls")),
-]
+    prefix_default_language=False,
+)
 
 # Error pages that render without the database (koki/views.py).
 handler400 = "koki.views.bad_request"

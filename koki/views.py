@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template import loader
+from django.urls import translate_url
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_safe
@@ -67,9 +69,17 @@ def server_error(request):
     return error_page(request, 500)
 
 
+def same_page_in(url: str, code: str) -> str:
+    """`url` (a path on this site) in language `code`; unchanged if it has no language."""
+    source = translation.get_language_from_path(url) or settings.LANGUAGE_CODE
+    with translation.override(source):
+        return translate_url(url, code)
+
+
 @require_safe
 def switch_language(request, code: str):
-    """Remember the visitor's language (a cookie) and go back to `?next=` on this site.
+    """Remember the visitor's language (a cookie) and go to `?next=` on this site, in that
+    language (/en/… for English, /… for German).
 
     A link rather than a form: the pages need no CSRF token for it, so pages without a form of
     their own are the same for every visitor. Changing someone's display language is all a
@@ -82,7 +92,7 @@ def switch_language(request, code: str):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(same_page_in(next_url, code))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,

@@ -51,6 +51,17 @@ def _fast_and_isolated(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _german_by_default():
+    """Each test starts in German, the default language: a request of an earlier test leaves its
+    language active, and content saved with `title=` goes to the active language's field."""
+    from django.utils import translation
+
+    translation.activate("de")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

@@ -1,4 +1,6 @@
-"""The printable programme (A4 PDF) rendered by WeasyPrint.
+"""The printable programme (A4 PDF) rendered by WeasyPrint: a handout whose first page holds
+the title, date and time, the agenda, the break-out rooms at a glance and a QR code to the event
+page; the description, the items' details, the speakers and the source note follow.
 
 WeasyPrint fetches nothing by itself: `StaticOnlyFetcher` serves our own static files (the print
 stylesheet) from disk and refuses every other URL (http, https, file, data, …), so nothing an
@@ -11,11 +13,14 @@ import posixpath
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -82,16 +87,33 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
+def qr_code(url: str) -> segno.QRCode:
+    """The QR code that leads to `url` (error correction M: a folded or smudged print still
+    reads)."""
+    return segno.make_qr(url, error="m")
+
+
+def qr_svg(url: str) -> SafeString:
+    """The QR code of `url` as inline SVG for the PDF: drawn here by segno, no file and no
+    network; sized by the print stylesheet (.qr-code)."""
+    svg = qr_code(url).svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code")
+    label = escape(_("QR code: %(url)s") % {"url": url})
+    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))  # noqa: S308 (segno's SVG; the label escaped)
+
+
 def programme_html(*, programme: Programme, language: str) -> str:
     event = programme.event
     with translation.override(language), timezone.override(event.tzinfo):
+        event_url = absolute_url(event.get_absolute_url())  # the page in `language`
         return render_to_string(
             TEMPLATE,
             {
                 "event": event,
                 "programme": programme,
                 "language": language,
-                "event_url": absolute_url(event.get_absolute_url()),
+                "event_url": event_url,
+                "qr_svg": qr_svg(event_url),
+                "details": [item for item in programme.items if item.description],
                 "generated_at": timezone.localtime(timezone.now(), event.tzinfo),
                 "page_label": _("Page"),
                 "page_of": _("of"),

@@ -22,6 +22,7 @@ from events import cache
 from events.exports import ical
 from events.exports.views import export_filename, export_language, export_response
 from events.selectors import programme_for
+from koki.languages import own_language_address
 from registrations import joining, selectors, services
 from registrations.forms import ChangeRoomForm
 from registrations.models import Registration
@@ -37,6 +38,9 @@ class RegistrationMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.registration = selectors.registration_get_by_token(token=kwargs["token"])
+        address = own_language_address(request, self.registration.language)
+        if address:
+            return redirect(address)
         try:
             return super().dispatch(request, *args, **kwargs)
         except services.RegistrationGone as gone:

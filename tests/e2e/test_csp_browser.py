@@ -51,7 +51,7 @@ def test_public_pages_and_admin_run_without_csp_violations(browser, live_server)
             violations[path] = page.evaluate("window.__cspViolations")
         # The admin's JavaScript ran: the prepopulated slug field follows the title.
         page.goto(live_server.url + "/admin/events/event/add/")
-        page.locator("#id_title").press_sequentially("Neuer Tag")
+        page.locator("#id_title_de").press_sequentially("Neuer Tag")
         slug = page.input_value("#id_slug")
     finally:
         context.close()

@@ -304,7 +304,7 @@ def test_form_in_english_after_switching_language(page, demo_event):
     summary = page.locator("#error-summary")
     assert summary.get_by_role("heading").inner_text() == "Please check your entries"
     assert summary.locator("li").all_inner_texts()[0] == "Please enter your first name."
-    assert page.get_by_role("radio", name=re.compile(r"^Room 1: Bildung & Lernen")).is_visible()
+    assert page.get_by_role("radio", name=re.compile(r"^Room 1: Education & Learning")).is_visible()
     assert axe_violations(page) == []
 
 

@@ -165,7 +165,7 @@ def test_a_new_agenda_row_takes_the_events_day(organiser_client):
             "agenda_items-TOTAL_FORMS": "1",
             "agenda_items-0-starts_at": "10:15",
             "agenda_items-0-ends_at": "10:45",
-            "agenda_items-0-title": "Begrüßung",
+            "agenda_items-0-title_de": "Begrüßung",
             "agenda_items-0-kind": AgendaItem.Kind.WELCOME,
             "agenda_items-0-room": "",
             "_save": "1",
@@ -205,7 +205,7 @@ def test_rows_are_compact(organiser_client):
     assert '>Details<span class="visually-hidden">' in agenda
     rooms = html.split('id="rooms-group"')[1].split('id="agenda_items-group"')[0]
     assert "Aktuell:" not in rooms  # the meeting address as a plain input
-    assert re.search(r'<textarea name="rooms-0-topic" cols="20" rows="2"', rooms)
+    assert re.search(r'<textarea name="rooms-0-topic_de" cols="20" rows="2"', rooms)
 
 
 def test_header_names_koki_and_the_current_event(organiser_client):

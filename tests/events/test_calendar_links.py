@@ -4,6 +4,7 @@ import datetime as dt
 import html
 
 import pytest
+from django.utils import translation
 
 from events.calendar_links import calendar_links, webcal_url
 from registrations.emails import render
@@ -124,7 +125,8 @@ def test_the_cached_event_page_follows_a_new_title(client, event, rooms):
 @pytest.mark.parametrize("kind", ["received", "confirmed", "link"])
 def test_registration_mails_carry_the_links_without_join_links(event, rooms, kind, language):
     registration = RegistrationFactory(room=rooms[1], language=language)
-    links = calendar_links(event=event, rooms=[rooms[1]], language=language)
+    with translation.override(language):  # the links of the page in the mail's language
+        links = calendar_links(event=event, rooms=[rooms[1]], language=language)
 
     mail = render(registration, kind)
 

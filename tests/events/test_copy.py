@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from events import services
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room
+from events.models import AgendaItem, AgendaItemSpeaker, Event, QuestionChoice, Reminder, Room
 from registrations.models import Registration
 from tests.factories import RegistrationFactory
 from tests.registrations.admin_helpers import make_moderator, make_organiser
@@ -95,6 +95,38 @@ def test_the_copy_carries_programme_rooms_speakers_texts_and_settings(source):
     assert list(Reminder.objects.filter(event=copy).values_list(*reminders)) == list(
         Reminder.objects.filter(event=source).values_list(*reminders)
     )
+
+
+def test_the_copy_carries_both_languages_and_the_forms_questions(source):
+    copy = services.event_copy(event=source, starts_on=SUMMER, title="KoKI 2", slug="koki-2")
+
+    # The new title is the German one; the English title shows it until one is entered.
+    assert (copy.title_de, copy.title_en) == ("KoKI 2", "")
+    assert (copy.description_de, copy.description_en) == (
+        source.description_de,
+        source.description_en,
+    )
+    assert copy.source_note_en == source.source_note_en != ""
+    room_texts = ["number", "name_de", "name_en", "topic_de", "topic_en"]
+    assert list(copy.rooms.order_by("number").values_list(*room_texts)) == list(
+        source.rooms.order_by("number").values_list(*room_texts)
+    )
+    question_texts = ["order", "kind", "label_de", "label_en", "required", "is_access_need"]
+    assert list(copy.questions.order_by("order").values_list(*question_texts)) == list(
+        source.questions.order_by("order").values_list(*question_texts)
+    )
+    assert source.questions.count() == 2  # the demo's two questions
+
+    def options(event):
+        return [
+            (option.question.label_de, option.order, option.label_de, option.label_en)
+            for option in QuestionChoice.objects.filter(question__event=event).order_by(
+                "question__order", "order"
+            )
+        ]
+
+    assert options(copy) == options(source)
+    assert len(options(source)) > 2  # the source keeps its options: they were copied, not moved
 
 
 def test_the_copy_leaves_out_registrations_meeting_addresses_and_moderator_accounts(source):

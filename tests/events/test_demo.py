@@ -31,8 +31,9 @@ def test_load_koki_demo_loads_the_real_facts():
     assert event.ends_at == dt.datetime(2027, 3, 16, 12, 45, tzinfo=BERLIN)
     assert event.is_published
     assert event.is_online
-    assert "16. März 2021" in event.description
-    assert "Illustrativ" in event.description
+    assert "16. März 2021" in event.source_note
+    assert "Illustrativ" in event.source_note
+    assert "Illustrativ" not in event.description
     assert [(r.number, r.name, r.capacity) for r in event.rooms.order_by("number")] == [
         (1, "Bildung & Lernen", 40),
         (2, "Politik & Verwaltung", 40),

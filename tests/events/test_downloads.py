@@ -37,12 +37,11 @@ def test_event_page_shows_sizes_once_known(client, demo_event):
 
 
 def test_event_page_in_english_links_keep_the_language(client, demo_event):
-    client.cookies["django_language"] = "en"
-    html = client.get("/events/koki-abschluss/").content.decode()
+    html = client.get("/en/events/koki-abschluss/").content.decode()
 
-    assert 'href="/events/koki-abschluss/programme.pdf?lang=en"' in html
-    assert 'href="/events/koki-abschluss/programme.ics?lang=en"' in html
-    assert 'href="/events/koki-abschluss/rooms/8.ics?lang=en"' in html
+    assert 'href="/en/events/koki-abschluss/programme.pdf?lang=en"' in html
+    assert 'href="/en/events/koki-abschluss/programme.ics?lang=en"' in html
+    assert 'href="/en/events/koki-abschluss/rooms/8.ics?lang=en"' in html
     assert "Whole programme for your calendar" in html
 
 

@@ -119,7 +119,7 @@ def test_agenda_item_admin_edit_reaches_pdf_and_ical_and_raises_sequence(
     assert (data["starts_at_0"], data["starts_at_1"]) == ("16.03.2027", "11:55:00")
 
     data.update(
-        title="Networking im Foyer", starts_at_1="11:56:00", ends_at_1="12:05:00", _save="1"
+        title_de="Networking im Foyer", starts_at_1="11:56:00", ends_at_1="12:05:00", _save="1"
     )
     admin_post(organiser_client, url, data)
 
@@ -143,7 +143,7 @@ def test_agenda_item_admin_title_only_edit_keeps_sequence(organiser_client, clie
     url = f"/admin/events/agendaitem/{item.pk}/change/"
     data = admin_form(organiser_client, url)
 
-    data.update(title="Networking und Kaffee", _save="1")
+    data.update(title_de="Networking und Kaffee", _save="1")
     admin_post(organiser_client, url, data)
 
     after = feed_events(client, "koki-abschluss")["Networking und Kaffee"]
@@ -188,7 +188,7 @@ def test_room_rename_in_admin_raises_sequence_of_its_items(organiser_client, cli
     url = f"/admin/events/room/{room.pk}/change/"
     data = admin_form(organiser_client, url)
 
-    data.update(name="Verwaltung", _save="1")
+    data.update(name_de="Verwaltung", _save="1")
     admin_post(organiser_client, url, data)
 
     after = feed_events(client, "koki-abschluss")["Networking"]

@@ -59,7 +59,7 @@ def test_imprint_in_german_names_provider_contact_and_register(client, stadt):
 
 
 def test_imprint_in_english_uses_the_english_texts(client, stadt):
-    response = client.get("/impressum/stadt/", headers=ENGLISH)
+    response = client.get("/impressum/stadt/", headers=ENGLISH, follow=True)
 
     html = response.content.decode()
     assert "<h1>Legal notice</h1>" in html
@@ -85,7 +85,7 @@ def test_privacy_notice_names_controller_contact_version_and_date(client, stadt)
 
 
 def test_privacy_notice_in_english(client, stadt):
-    html = client.get("/datenschutz/stadt/", headers=ENGLISH).content.decode()
+    html = client.get("/datenschutz/stadt/", headers=ENGLISH, follow=True).content.decode()
 
     assert "Version 4 of Feb. 1, 2026" in html
     assert "to run the events you register for on this website" in html
@@ -113,7 +113,7 @@ def test_accessibility_statement_with_own_texts_in_english(client, stadt):
     stadt.accessibility_email = "barrierefrei@musterstadt.example"
     stadt.save()
 
-    html = client.get("/barrierefreiheit/stadt/", headers=ENGLISH).content.decode()
+    html = client.get("/barrierefreiheit/stadt/", headers=ENGLISH, follow=True).content.decode()
 
     assert "<h1>Accessibility statement</h1>" in html
     assert "fully compliant with BITV 2.0" in html

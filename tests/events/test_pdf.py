@@ -7,10 +7,11 @@ import zlib
 
 import pytest
 from django.test.signals import template_rendered
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events.exports import pdf
 from events.models import AgendaItem
+from events.selectors import programme_for
 from tests.factories import (
     AgendaItemFactory,
     AgendaItemSpeakerFactory,
@@ -109,9 +110,7 @@ def test_pdf_is_a4_with_page_numbers_running_header_and_embedded_fonts(
 
 
 def test_pdf_in_english_by_request_language(client, demo_event, tmp_path, poppler):
-    response = client.get(
-        "/events/koki-abschluss/programme.pdf", headers={"cookie": "django_language=en"}
-    )
+    response = client.get("/en/events/koki-abschluss/programme.pdf")
 
     text = squash(pdf_text(response.content, tmp_path))
     assert response["Content-Disposition"] == 'inline; filename="koki-abschluss-programme.pdf"'
@@ -120,7 +119,7 @@ def test_pdf_in_english_by_request_language(client, demo_event, tmp_path, popple
     assert re.search(r"Time +Item +Speakers +Room", layout)
     assert "March 16, 2027" in text
     assert letters("In all 8 parallel break-out rooms") in letters(text)
-    assert "Room 3: Pflege" in text
+    assert "Room 3: Nursing Care" in text
     assert "Seite 1" not in text
 
 
@@ -277,7 +276,7 @@ def test_cache_hit_does_not_render_again(client, demo_event, renders):
 def test_each_language_is_rendered_and_cached_once(client, demo_event, renders):
     for _round in range(2):
         client.get("/events/koki-abschluss/programme.pdf")
-        client.get("/events/koki-abschluss/programme.pdf", headers={"cookie": "django_language=en"})
+        client.get("/en/events/koki-abschluss/programme.pdf")
     assert len(renders) == 2
     assert renders[0][1] != renders[1][1]
 
@@ -328,3 +327,70 @@ def test_pdf_query_count_does_not_grow_with_items(client, django_assert_num_quer
     with django_assert_num_queries(0):  # the event and the file from the cache
         hit = client.get(f"/events/{event.slug}/programme.pdf")
     assert hit.content == miss.content
+
+
+def page_texts(content: bytes, tmp_path) -> list[str]:
+    """Each page's text, whitespace collapsed."""
+    return [squash(page) for page in pdf_text(content, tmp_path).split("\f") if page.strip()]
+
+
+@pytest.mark.parametrize(
+    ("language", "agenda", "rooms", "note"),
+    [
+        ("de", "Ablauf", "Die 8 Break-out-Räume", "Hinweise und Quellen"),
+        ("en", "Agenda", "The 8 break-out rooms", "About this information"),
+    ],
+)
+def test_page_one_is_the_handout_and_the_details_follow(
+    demo_event, tmp_path, poppler, settings, language, agenda, rooms, note
+):
+    settings.SITE_URL = "https://anmeldung.example.org"
+    content = pdf.programme_pdf(programme=programme_for(event=demo_event), language=language)
+
+    first, *rest = page_texts(content, tmp_path)
+    with translation.override(language):
+        title, span = demo_event.title, demo_event.local_span()
+        items = [item.title for item in demo_event.agenda_items.all()]
+        room_names = [room.name for room in demo_event.rooms.order_by("number")]
+        description, source_note = demo_event.description, demo_event.source_note
+    assert squash(title) in first
+    assert f"{span} (Europe/Berlin)" in first
+    assert agenda in first
+    for item in items:
+        assert letters(item) in letters(first), item
+    assert rooms in first
+    for number, name in enumerate(room_names, start=1):
+        assert f"{number} {name}" in first, name
+    # Page 1 is the overview: the description, details and the source note come after it.
+    assert description.split(".")[0] not in first
+    assert squash(description.split(".")[0]) in rest[0]
+    assert note not in first
+    assert f"{note} {squash(source_note.split('.')[0])}" in rest[-1]
+    # Every link is on the site's own address (KOKI_SITE_URL), in the PDF's language.
+    url = "https://anmeldung.example.org" + ("/en" if language == "en" else "")
+    assert f"{url}/events/koki-abschluss/" in first
+    assert "127.0.0.1" not in " ".join([first, *rest])
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_qr_code_leads_to_the_event_page_in_the_pdfs_language(demo_event, settings, language):
+    settings.SITE_URL = "https://anmeldung.example.org"
+    prefix = "/en" if language == "en" else ""
+    url = f"https://anmeldung.example.org{prefix}/events/koki-abschluss/"
+
+    html = pdf.programme_html(programme=programme_for(event=demo_event), language=language)
+
+    [svg] = re.findall(r"<svg .*?</svg>", html, flags=re.DOTALL)
+    with translation.override(language):
+        assert svg == pdf.qr_svg(url)  # drawn from exactly this payload
+    assert f'aria-label="QR{"-Code" if language == "de" else " code"}: {url}"' in svg
+    matrix = pdf.qr_code(url).matrix
+    assert len(matrix) == len(matrix[0]) >= 21  # a real QR symbol (version 1 has 21 modules)
+    assert "<image" not in svg  # vector paths only, nothing to fetch
+    assert "href" not in svg
+
+
+def test_qr_code_is_vector_and_the_pdf_fetches_nothing(client, demo_event, tmp_path, poppler):
+    content = client.get("/events/koki-abschluss/programme.pdf").content
+
+    assert _image_count(content, tmp_path) == 0

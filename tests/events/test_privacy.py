@@ -49,9 +49,9 @@ def test_privacy_page_shows_the_default_notice_in_english(client, settings):
     settings.KOKI_PRIVACY_CONTACT = ""
     EventFactory(slug="tag", title="Closing day")
 
-    response = client.get("/events/tag/privacy/", headers=ENGLISH)
+    response = client.get("/events/tag/privacy/", headers=ENGLISH, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [("/en/events/tag/privacy/", 302)]
     html = response.content.decode()
     assert html.count("<h1>") == 1
     assert "<h1>Privacy notice</h1>" in html
@@ -59,7 +59,9 @@ def test_privacy_page_shows_the_default_notice_in_english(client, settings):
     assert "to run the event “Closing day”" in html
     assert "Art. 6(1)(a) GDPR" in html
     assert "1 day after the end of the event" in html
-    assert 'contact details in the <a href="/impressum/colab/">legal notice (Impressum)</a>' in html
+    assert (
+        'contact details in the <a href="/en/impressum/colab/">legal notice (Impressum)</a>' in html
+    )
     assert "Datenschutzhinweise" not in html
 
 

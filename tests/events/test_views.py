@@ -175,7 +175,8 @@ def test_start_page_without_events(client):
 
 def test_event_page_in_english_by_choice(client, demo_event):
     client.get(reverse("switch_language", args=["en"]))
-    response = client.get("/events/koki-abschluss/")
+    response = client.get("/events/koki-abschluss/", follow=True)
+    assert response.redirect_chain == [("/en/events/koki-abschluss/", 302)]
     html = response.content.decode()
     assert '<html lang="en">' in html
     assert "Programme" in html

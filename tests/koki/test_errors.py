@@ -201,7 +201,7 @@ def test_unreachable_database_gives_the_503_page(client, database_unreachable):
 
 
 def test_unreachable_database_gives_the_503_page_in_english(client, database_unreachable):
-    response = client.get("/events/koki-abschluss/", headers=ENGLISH)
+    response = client.get("/en/events/koki-abschluss/", headers=ENGLISH)
 
     assert response.status_code == 503
     assert "<h1>Temporarily unavailable</h1>" in response.content.decode()
@@ -232,7 +232,13 @@ def test_429_page_in_english_without_database(client, settings):
 
 @pytest.mark.parametrize(
     ("next_url", "lands_on"),
-    [("/events/x/", "/events/x/"), ("https://evil.example/", "/"), ("//evil.example/", "/")],
+    [
+        ("/events/x/", "/en/events/x/"),  # the same page in the language chosen
+        ("/en/events/x/", "/en/events/x/"),
+        ("/admin/", "/admin/"),  # no language in its address
+        ("https://evil.example/", "/en/"),
+        ("//evil.example/", "/en/"),
+    ],
 )
 def test_language_link_sets_the_cookie_and_stays_on_this_site(client, next_url, lands_on):
     response = client.get("/language/en/", {"next": next_url})

@@ -203,7 +203,7 @@ def test_pages_vary_with_the_language_cookie_not_with_accept_language(client):
 
     german = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     client.cookies["django_language"] = "en"
-    english = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+    english = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de", follow=True)
 
     assert (german["Content-Language"], english["Content-Language"]) == ("de", "en")
     assert german["Vary"] == english["Vary"] == "Cookie"

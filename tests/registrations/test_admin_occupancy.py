@@ -148,8 +148,8 @@ def test_raising_a_room_capacity_promotes_from_its_waiting_list(organiser_client
     data = {
         "event": room.event_id,
         "number": 3,
-        "name": "Pflege",
-        "topic": room.topic,
+        "name_de": "Pflege",
+        "topic_de": room.topic,
         "capacity": 3,
         "waiting_list_size": 20,
         "join_url": room.join_url,

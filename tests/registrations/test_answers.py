@@ -104,7 +104,7 @@ def test_form_shows_the_questions_in_order_with_labels_hints_and_fieldsets(clien
 
 
 def test_form_in_english_shows_the_english_texts(client, room, asked):
-    html = client.get(register_url(room.event), headers=ENGLISH).content.decode()
+    html = client.get(register_url(room.event), headers=ENGLISH, follow=True).content.decode()
 
     assert "<legend>Questions from the organisers</legend>" in html
     assert "Type of organisation" in html
@@ -115,7 +115,7 @@ def test_form_in_english_shows_the_english_texts(client, room, asked):
 
 def test_english_falls_back_to_german_where_a_text_is_missing(client, room):
     question = QuestionFactory(event=room.event, label_de="Nur deutsch", label_en="")
-    html = client.get(register_url(room.event), headers=ENGLISH).content.decode()
+    html = client.get(register_url(room.event), headers=ENGLISH, follow=True).content.decode()
     assert f'for="id_{field(question)}"' in html
     assert "Nur deutsch (optional)" in html
 
@@ -382,7 +382,7 @@ def test_data_download_holds_the_answers(client, room, asked):
     url = reverse("registrations:data", kwargs={"token": registration.token})
 
     german = json.loads(client.get(url).content)
-    english = json.loads(client.get(url, headers=ENGLISH).content)
+    english = json.loads(client.get(url, headers=ENGLISH, follow=True).content)
 
     assert german["answers"] == [
         {"question": "Art der Organisation", "answer": "Land"},

@@ -134,7 +134,7 @@ def test_a_new_event_from_the_admin_gets_the_usual_reminders_queued(organiser_cl
         organiser_client.get("/admin/events/event/add/").content.decode(), "event_form"
     )
     data.update(
-        title=["Herbsttreffen"],
+        title_de=["Herbsttreffen"],
         slug=["herbsttreffen"],
         organiser=[str(OrganiserFactory().pk)],
         timezone=["Europe/Berlin"],
@@ -186,7 +186,7 @@ def test_confirmed_people_get_the_reminder_and_the_waiting_list_a_note(demo_even
     assert "konferenz.example.org" not in german.body
     assert not german.attachments  # the invitation came with the confirmation
 
-    assert by_address[english.email].subject == f"Reminder: {demo_event.title}"
+    assert by_address[english.email].subject == f"Reminder: {demo_event.title_en}"
     assert "this is a reminder of" in by_address[english.email].body
 
     note = by_address[waiting.email]

@@ -243,7 +243,7 @@ def test_an_organiser_who_creates_an_event_joins_its_team(two_events):
     response = client.post(
         "/admin/events/event/add/",
         {
-            "title": "Tagung C",
+            "title_de": "Tagung C",
             "slug": "tagung-c",
             "organiser": two_events["b"]["event"].organiser_id,
             "timezone": "Europe/Berlin",
