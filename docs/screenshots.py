@@ -46,6 +46,8 @@ def make_states() -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koki.settings")
     django.setup()
+    import datetime as dt
+
     from django.utils import timezone
 
     from events.models import Event, Room
@@ -87,7 +89,16 @@ def make_states() -> dict:
     EventFactory(title="Auftakt „Nachhaltig Digital – Digital Nachhaltig“", slug="auftakt-nd")
     tokens = {"pending": pending, "confirmed": confirmed, "waiting": waiting}
     tokens["cancelled"] = cancelled
-    return {name: registration.token for name, registration in tokens.items()}
+    # Registrations over four weeks, for the dashboard's chart.
+    now = timezone.now()
+    people = list(Registration.objects.filter(event=event).order_by("pk"))
+    for index, registration in enumerate(people):
+        registration.created_at = now - dt.timedelta(days=27 - (index * 28) // len(people))
+    Registration.objects.bulk_update(people, ["created_at"])
+    return {
+        "tokens": {name: registration.token for name, registration in tokens.items()},
+        "event": event.pk,
+    }
 
 
 def free_port() -> int:
@@ -138,9 +149,13 @@ def demo_server() -> Iterator[tuple[str, dict]]:
         subprocess.run(  # noqa: S603 (fixed arguments)
             [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, check=True
         )
-        subprocess.run(  # noqa: S603 (fixed arguments)
-            [*manage, "load_koki_demo"], env=env, check=True, stdout=subprocess.DEVNULL
-        )
+        for command in ("load_koki_demo", "ensure_demo_organiser"):
+            subprocess.run(  # noqa: S603 (fixed arguments)
+                [*manage, command],
+                env={**env, "DJANGO_DEBUG": "1"},
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         states = subprocess.run(  # noqa: S603 (fixed arguments)
             [python, __file__, "--states"], env=env, check=True, capture_output=True, text=True
         )
@@ -173,8 +188,9 @@ def register(page, *, first_name: str) -> None:
     page.wait_for_load_state()
 
 
-def pages(tokens: dict) -> list[tuple[str, Callable]]:
+def pages(states: dict) -> list[tuple[str, Callable]]:
     """(name, how to get there) of every public page and state."""
+    tokens = states["tokens"]
 
     def go(path: str) -> Callable:
         return lambda page, width: page.goto(path)
@@ -209,8 +225,31 @@ def pages(tokens: dict) -> list[tuple[str, Callable]]:
         ("join-waiting", go(personal["confirmed"] + "join/plenary/")),
         ("resend", go(DEMO + "resend/")),
         ("privacy", go(DEMO + "privacy/")),
+        ("imprint", go("/impressum/")),
+        ("accessibility", go("/barrierefreiheit/")),
+        ("event-en", go("/en" + DEMO)),
+        ("register-en", go("/en" + DEMO + "register/")),
         ("not-found", go("/events/gibt-es-nicht/")),
     ]
+
+
+def admin_pages(states: dict) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, address, widths) of the organisers' pages, as the demo organiser sees them."""
+    return [
+        ("admin-dashboard", "/admin/", ("1280", "375")),
+        ("admin-registrations", "/admin/registrations/registration/", ("1280",)),
+        ("admin-event", f"/admin/events/event/{states['event']}/change/", ("1280",)),
+        ("admin-occupancy", "/admin/registrations/registration/occupancy/", ("1280", "375")),
+        ("admin-questions", "/admin/events/question/", ("1280",)),
+    ]
+
+
+def log_in(page) -> None:
+    page.goto("/admin/login/")
+    page.get_by_label("Benutzername").fill("organiser")
+    page.get_by_label("Passwort").fill("koki-demo-organiser")
+    page.locator("input[type=submit]").click()
+    page.wait_for_load_state()
 
 
 def shrink(path: Path) -> None:
@@ -226,7 +265,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(exist_ok=True)
-    with demo_server() as (base, tokens), sync_playwright() as playwright:
+    with demo_server() as (base, states), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for width, (viewport, scale, mobile) in VIEWPORTS.items():
@@ -243,9 +282,18 @@ def main() -> None:
                 page.goto(DEMO, wait_until="networkidle")
                 page.screenshot(path=str(DOCS / README_SHOTS[width]))
                 print(f"wrote docs/{README_SHOTS[width]}")
-                for name, how in pages(tokens):
+                shots = [(name, how) for name, how in pages(states)]
+                shots.append(("", lambda page, width: log_in(page)))
+                shots += [
+                    (name, lambda page, width, path=path: page.goto(path))
+                    for name, path, widths in admin_pages(states)
+                    if width in widths
+                ]
+                for name, how in shots:
                     how(page, width)
                     page.wait_for_load_state("networkidle")
+                    if not name:
+                        continue
                     target = SHOTS / f"{name}-{width}.png"
                     # Whole pages at 1x and in 256 colours: small enough to commit.
                     page.screenshot(path=str(target), full_page=True, scale="css")

@@ -110,24 +110,29 @@ class EventTimezoneMixin:
 
 
 class RoomInline(TranslationTabularInline):
+    """One short row per room; its topic, moderators and their accounts are on the room's own
+    page (the row's "Details" link)."""
+
     model = Room
     extra = 0
-    fields = [
-        "number",
-        "name",
-        "topic",
-        "capacity",
-        "waiting_list_size",
-        "moderators",
-        "moderator_accounts",
-        "join_url",
-    ]
+    fields = ["number", "name", "capacity", "waiting_list_size", "join_url", "details"]
+    readonly_fields = ["details"]
     classes = ["koki-compact-inline"]
     formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 20})},
         # A plain input: the admin's "Currently: <link> / Change:" takes three lines per room.
         models.URLField: {"widget": forms.URLInput(attrs={"class": "vURLField"})},
     }
+
+    @admin.display(description=_("topic, moderators"))
+    def details(self, obj) -> str:
+        if not obj or not obj.pk:
+            return ""
+        return format_html(
+            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
+            reverse("admin:events_room_change", args=[obj.pk]),
+            _("Details"),
+            obj,
+        )
 
 
 class ReminderInline(admin.TabularInline):

@@ -72,6 +72,7 @@ class QuestionInline(TranslationTabularInline):
     fields = ["order", "label", "kind", "required", "is_access_need", "options"]
     readonly_fields = ["options"]
     show_change_link = True
+    classes = ["koki-compact-inline"]
     verbose_name_plural = _(
         "Questions on the registration form (options of a choice question: on the question's "
         "own page, “Change”)"

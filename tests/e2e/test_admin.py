@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from events.models import Event
 from tests.e2e.browser import DESKTOP, PHONE, axe_violations, horizontal_overflow
-from tests.registrations.admin_helpers import bulk_registrations
+from tests.registrations.admin_helpers import bulk_registrations, in_every_team
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,8 @@ def browser_organiser(django_user_model):
         username="anna", password="sicheres-passwort-42", is_staff=True
     )
     user.groups.add(group)
-    return user
+    with in_every_team(user):  # the team of every event, those of the test included
+        yield user
 
 
 def programme_exports(page, event, title):
@@ -160,6 +161,7 @@ def test_registrations_list_fits_a_laptop_screen(new_page, browser_organiser, de
         "Platz auf der Warteliste",
         "Angemeldet am",
         "Teilgenommen",
+        "Barrierefreiheit",  # the demo asks about captions and sign language
     ]
     table, visible = page.evaluate(
         "() => [document.querySelector('#result_list').scrollWidth,"

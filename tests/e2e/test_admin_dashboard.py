@@ -10,7 +10,7 @@ from registrations.models import Registration
 from registrations.permissions import ORGANISERS_GROUP
 from tests.e2e.browser import DESKTOP, PHONE, axe_violations, horizontal_overflow
 from tests.factories import future_day, joined
-from tests.registrations.admin_helpers import bulk_registrations
+from tests.registrations.admin_helpers import bulk_registrations, in_every_team
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,8 @@ def dashboard_organiser(django_user_model):
     )
     user = django_user_model.objects.create_user(username="anna", password=PASSWORD, is_staff=True)
     user.groups.add(group)
-    return user
+    with in_every_team(user):  # the team of every event, those of the test included
+        yield user
 
 
 def registrations_over_three_weeks(event) -> None:

@@ -62,7 +62,8 @@ def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_org
     press_and_load(attendee, "Enter")
     radio = attendee.locator(f"#id_question_{question.pk}_0")
     group = attendee.locator("fieldset", has=radio).last  # the question's own, inside "Fragen …"
-    assert group.locator("legend").first.inner_text() == f"{LABEL_DE}*"
+    # Required is the rule and unmarked; optional fields say "(optional)".
+    assert group.locator("legend").first.inner_text() == LABEL_DE
     assert axe_violations(attendee) == []
 
     typed = {
@@ -96,7 +97,7 @@ def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_org
     assert attendee.locator(f"#id_question_{question.pk}_1").is_checked()
     tab_until(attendee, lambda e: e["tag"] == "button" and e["text"] == "Jetzt anmelden")
     press_and_load(attendee, "Enter")
-    assert attendee.get_by_role("heading", level=1).inner_text() == "Vielen Dank für Ihre Anmeldung"
+    assert attendee.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
     registration = Registration.objects.get(email="max.muster@example.org")
     with translation.override("de"):
         answers = [a.as_text() for a in registration.answers.filter(question=question)]

@@ -210,10 +210,10 @@ def test_registration_with_the_keyboard_alone(page, demo_event):
         "organisation",
         "job_role",
         "room",
-        "consent",
-        "Datenschutzhinweis",
         # the demo's optional questions: a radio group (one stop) and two checkboxes
         *(f"question_{pk}" for pk in asked),
+        "consent",
+        "Datenschutzhinweis",
         "Jetzt anmelden",
     ]
     press_and_load(page, "Enter")

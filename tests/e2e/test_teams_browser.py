@@ -158,12 +158,14 @@ def test_an_organiser_copies_the_event_and_hands_a_moderator_their_room(new_page
     assert timezone.localtime(copy.starts_at, copy.tzinfo).date() == dt.date(2030, 9, 17)
     assert list(copy.team.all()) == [Event.objects.get(pk=event_b.pk).team.get()]
 
-    # Hand Mona room 3 of the new edition, on the event's page.
+    # Hand Mona room 3 of the new edition: from the event's rooms to the room's own page.
+    room = copy.rooms.get(number=3)
     rooms = page.locator("#rooms-group tbody tr.form-row")
     row = rooms.filter(has=page.locator("input[value='3']")).first
-    row.locator("select[name$='moderator_accounts']").select_option(label="mona")
+    row.get_by_role("link", name="Details").click()
+    page.wait_for_url(f"**/admin/events/room/{room.pk}/change/")
+    page.locator("select[name='moderator_accounts']").select_option(label="mona")
     page.get_by_role("button", name="Sichern", exact=True).first.click()
-    page.wait_for_url("**/admin/events/event/")
-    room = copy.rooms.get(number=3)
+    page.wait_for_url("**/admin/events/room/")
     assert [user.username for user in room.moderator_accounts.all()] == ["mona"]
     assert not Registration.objects.filter(event=copy).exists()

@@ -205,7 +205,10 @@ def test_rows_are_compact(organiser_client):
     assert '>Details<span class="visually-hidden">' in agenda
     rooms = html.split('id="rooms-group"')[1].split('id="agenda_items-group"')[0]
     assert "Aktuell:" not in rooms  # the meeting address as a plain input
-    assert re.search(r'<textarea name="rooms-0-topic_de" cols="20" rows="2"', rooms)
+    # One short row per room: the topic and the moderators are on the room's own page.
+    assert 'name="rooms-0-name_de"' in rooms
+    assert 'name="rooms-0-topic_de"' not in rooms
+    assert '>Details<span class="visually-hidden">: Raum 1: ' in rooms
 
 
 def test_header_names_koki_and_the_current_event(organiser_client):
