@@ -16,7 +16,7 @@ import events.admin_organiser  # noqa: F401 (registers the organisers' admin)
 from events import admin_copy, services
 from events.admin_questions import QuestionInline
 from events.admin_scope import TeamScopedMixin
-from events.forms import SpeakerAdminForm
+from events.forms import EventAdminForm, SpeakerAdminForm
 from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
 from events.signals import event_schedule_changed, room_capacity_raised
 from events.timezones import timezone_choices
@@ -234,6 +234,7 @@ def embed_path(event: Event) -> str:
 
 @admin.register(Event)
 class EventAdmin(TeamScopedMixin, ProgrammeServicesMixin, EventTimezoneMixin, TranslationAdmin):
+    form = EventAdminForm
     list_display = ["title", "starts_at", "is_published", "registration_opens_at", "slug"]
     list_filter = ["is_published", "is_online"]
     search_fields = ["title", "subtitle", "slug", "organiser__name"]

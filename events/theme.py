@@ -12,14 +12,16 @@ import math
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+
+from events.images import ImageRules, image_clean
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000
-LOGO_FORMATS = {"PNG", "JPEG", "WEBP"}
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -68,33 +70,25 @@ def validate_accent_colour(value: str) -> None:
         )
 
 
-def validate_logo(upload) -> None:
-    """A logo: a PNG, JPEG or WebP image of at most 1 MB and 2000 × 2000 pixels (no SVG: an
-    SVG can carry scripts)."""
-    from PIL import Image, UnidentifiedImageError
+LOGO = ImageRules(
+    max_bytes=LOGO_MAX_BYTES,
+    max_side=LOGO_MAX_SIDE,
+    stored_side=800,  # shown at most a few hundred pixels wide
+    not_an_image=_("This file is not an image we can use. Please upload a PNG, JPEG or WebP logo."),
+    too_large=_("The logo is too large: at most %(max)s MB."),
+    too_many_pixels=_("The logo is too large: at most %(max)s × %(max)s pixels."),
+)
 
-    if upload.size > LOGO_MAX_BYTES:
-        raise ValidationError(_("The logo is too large: at most 1 MB."), code="too_large")
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ValidationError(
-            _("This file is not an image we can use. Please upload a PNG, JPEG or WebP logo."),
-            code="not_an_image",
-        ) from exc
-    finally:
-        upload.seek(0)
-    if image_format not in LOGO_FORMATS:
-        raise ValidationError(
-            _("This file is not an image we can use. Please upload a PNG, JPEG or WebP logo."),
-            code="not_an_image",
-        )
-    if max(width, height) > LOGO_MAX_SIDE:
-        raise ValidationError(
-            _("The logo is too large: at most 2000 × 2000 pixels."), code="too_many_pixels"
-        )
+
+def logo_clean(upload) -> ContentFile:
+    """A logo checked and re-encoded without its metadata (events/images.py): a PNG, JPEG or
+    WebP image of at most 1 MB and 2000 × 2000 pixels (no SVG: an SVG can carry scripts)."""
+    return image_clean(upload=upload, rules=LOGO)
+
+
+def validate_logo(upload) -> None:
+    """The model's check of a logo, whichever way it arrives (the admin also re-encodes it)."""
+    logo_clean(upload)
 
 
 def mix(colour: str, other: str, share: float) -> str:

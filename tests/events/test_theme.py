@@ -9,7 +9,7 @@ from django.utils import translation
 from PIL import Image
 
 from events import theme
-from tests.events.test_speaker_photos import png_bytes
+from tests.events.test_speaker_photos import jpeg_with_exif, png_bytes
 from tests.factories import EventFactory
 
 
@@ -72,6 +72,25 @@ def test_stylesheet_derives_the_shades():
 
 def test_logo_accepts_a_png():
     theme.validate_logo(SimpleUploadedFile("logo.png", png_bytes(), content_type="image/png"))
+
+
+def test_a_logo_is_stored_re_encoded_without_its_metadata():
+    cleaned = theme.logo_clean(
+        SimpleUploadedFile("firma.jpg", jpeg_with_exif(), content_type="image/jpeg")
+    )
+
+    with Image.open(io.BytesIO(cleaned.read())) as stored:
+        assert (stored.format, stored.size) == ("JPEG", (600, 800))  # turned upright
+        assert dict(stored.getexif()) == {}  # camera and orientation gone
+    assert cleaned.name.endswith(".jpg")
+    assert "firma" not in cleaned.name
+
+
+def test_logo_refuses_too_many_bytes():
+    big = SimpleUploadedFile("gross.png", b"0" * (1024 * 1024 + 1), content_type="image/png")
+    with translation.override("de"), pytest.raises(ValidationError) as error:
+        theme.validate_logo(big)
+    assert error.value.messages == ["Das Logo ist zu groß: höchstens 1 MB."]
 
 
 def test_logo_refuses_what_is_no_usable_image():
