@@ -125,6 +125,11 @@ class EventOccupancy:
         return sum(getattr(room, name) for room in self.rooms)
 
     @property
+    def has_begun(self) -> bool:
+        """Attendance and no-shows mean something only once the event has begun."""
+        return self.event.starts_at <= timezone.now()
+
+    @property
     def capacity(self) -> int:
         return self._sum("capacity")
 

@@ -200,6 +200,11 @@ def test_occupancy_is_usable_on_a_phone(new_page, browser_organiser, demo_event)
 
 def test_occupancy_never_breaks_inside_a_word(new_page, browser_organiser, demo_event):
     fill_rooms(demo_event)
+    # Under way: the attendance columns, with the longest headings, are there too.
+    Event.objects.filter(pk=demo_event.pk).update(
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        ends_at=timezone.now() + dt.timedelta(hours=2),
+    )
     page = new_page(viewport=DESKTOP)
     log_in(page)
     cells = ".koki-occupancy-table th, .koki-occupancy-table td"

@@ -172,6 +172,7 @@ def test_resend_confirmation_sends_the_mail_again_and_logs(organiser_client, roo
     assert LogEntry.objects.get().change_message == "Bestätigungs-E-Mail erneut gesendet."
 
 
+@pytest.mark.event(starts_at=timezone.now() - dt.timedelta(hours=1))  # attendance columns
 def test_mark_and_unmark_attended_with_count_in_the_occupancy(organiser_client, rooms):
     room1, _room2 = rooms
     a = RegistrationFactory(room=room1)

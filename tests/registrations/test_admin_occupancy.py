@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from events.models import Event
 from registrations.attendance import attendance_mark
 from registrations.models import Attendance, Registration
 from tests.factories import RegistrationFactory, RoomFactory, future_day, joined
@@ -25,8 +26,12 @@ def fill_demo_rooms(event):
     """Room n: n confirmed, n pending, 8-n waiting, plus one expired hold and one cancellation
     that must not count. Attendance: three joined room 8 by their link (one of them the plenary
     too), one of room 7 joined only the plenary, one of room 5 was marked by the organisers and
-    a cancelled one of room 5 had joined before cancelling."""
+    a cancelled one of room 5 had joined before cancelling. The event is under way (attendance
+    and no-shows are shown only once it has begun)."""
     now = timezone.now()
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=2)
+    )
     expected = {}
     for room in event.rooms.order_by("number"):
         n = room.number
@@ -102,6 +107,17 @@ def test_event_admin_page_shows_its_occupancy(organiser_client, demo_event):
     room1 = demo_event.rooms.get(number=1)
     assert f'href="{export}?room={room1.pk}"' in html
     assert f"/admin/registrations/mailing/add/?event={demo_event.pk}&amp;room={room1.pk}" in html
+
+
+def test_attendance_columns_wait_for_the_event_to_begin(organiser_client, demo_event):
+    bulk_registrations(demo_event.rooms.get(number=1), 2)
+
+    html = organiser_client.get(reverse("admin:registrations_registration_occupancy")).content
+    rows = occupancy_rows(html.decode())
+
+    assert rows["1"] == {"capacity": 40, "confirmed": 2, "pending": 0, "waiting": 0, "free": 38}
+    assert "plenary" not in rows
+    assert "Nicht erschienen" not in html.decode().split("koki-occupancy-note")[0]
 
 
 def test_occupancy_page_lists_current_events_only(organiser_client, demo_event):

@@ -224,8 +224,9 @@ def test_the_room_offers_moderator_accounts_of_the_group_only(setting, organiser
     from tests.registrations.admin_helpers import make_organiser
 
     make_organiser("nicht-moderation")
-    page = organiser_client.get(f"/admin/events/event/{setting['event'].pk}/change/")
-    field = page.context["inline_admin_formsets"][0].formset.forms[0].fields["moderator_accounts"]
+    room = setting["event"].rooms.order_by("number").first()
+    page = organiser_client.get(f"/admin/events/room/{room.pk}/change/")
+    field = page.context["adminform"].form.fields["moderator_accounts"]
     assert list(field.queryset) == [setting["mona"]]
 
 
