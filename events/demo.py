@@ -87,9 +87,9 @@ Diese Demo zeigt eine echte Veranstaltung: Die Abschlussveranstaltung fand am 16
 Demo legt sie auf den nächsten 16. März.
 
 Illustrativ (nicht belegt) sind die minutengenauen Zeiten der Programmpunkte, die Moderationen, \
-die vollständige Besetzung des Podiums, die Raumkapazitäten (40 Plätze je Raum) und die \
-Zuordnung der Räume 3 bis 8. Belegt sind die Räume 1 „Bildung & Lernen“ und 2 „Politik & \
-Verwaltung“.
+die vollständige Besetzung des Podiums, die Raumkapazitäten (40 Plätze je Raum), die \
+Zuordnung der Räume 3 bis 8 und die Kurzbeschreibungen der Räume. Belegt sind die Räume 1 \
+„Bildung & Lernen“ und 2 „Politik & Verwaltung“.
 
 Quellen: eGovernment Computing, „Abschlussveranstaltung der Initiative #KoKI Künstliche \
 Intelligenz in Kommunen“ (Julia Mutzbauer); City & Bits, „Co:Lab Künstliche Intelligenz in \
@@ -101,9 +101,9 @@ This demo shows a real event: the closing event took place on 16 March 2021 from
 next 16 March.
 
 Illustrative (not documented) are the minute-by-minute times of the agenda items, the \
-moderation, the full panel line-up, the room capacities (40 seats per room) and the assignment \
-of rooms 3 to 8. Documented are rooms 1 “Bildung & Lernen” (education and learning) and \
-2 “Politik & Verwaltung” (politics and administration).
+moderation, the full panel line-up, the room capacities (40 seats per room), the assignment \
+of rooms 3 to 8 and the rooms' short descriptions. Documented are rooms 1 “Bildung & Lernen” \
+(education and learning) and 2 “Politik & Verwaltung” (politics and administration).
 
 Sources: eGovernment Computing, “Abschlussveranstaltung der Initiative #KoKI Künstliche \
 Intelligenz in Kommunen” (Julia Mutzbauer); City & Bits, “Co:Lab Künstliche Intelligenz in \
@@ -184,27 +184,71 @@ SPEAKERS_EN = {
 }
 
 # (number, name, topic): rooms 1 and 2 as the article names them; rooms 3–8 take the other
-# topic fields of the publication (their assignment is illustrative).
+# topic fields of the publication (their assignment is illustrative); the short descriptions
+# are illustrative.
 ROOMS = [
-    (1, "Bildung & Lernen", "KI in Bildung & Lernen"),
-    (2, "Politik & Verwaltung", "KI in Politik & Verwaltung"),
-    (3, "Pflege", "KI in der Pflege"),
-    (4, "Stadt- & Regionalplanung", "KI in Stadt- & Regionalplanung"),
-    (5, "Recht", "KI und Recht"),
-    (6, "Ethik", "KI und Ethik"),
-    (7, "Facing Fears", "KI und Facing Fears: Sorgen und Ängste ernst nehmen"),
-    (8, "(Offene) Daten", "KI und (offene) Daten"),
+    (
+        1,
+        "Bildung & Lernen",
+        "Wie KI das Lernen in Schulen, Volkshochschulen und der Verwaltung verändert: "
+        "Ergebnisse und offene Fragen.",
+    ),
+    (
+        2,
+        "Politik & Verwaltung",
+        "KI in Verwaltungsverfahren und politischer Steuerung: wo sie Kommunen entlastet, wo "
+        "ihre Grenzen liegen.",
+    ),
+    (3, "Pflege", "Assistenz, Dokumentation, Planung: Chancen und Grenzen von KI in der Pflege."),
+    (
+        4,
+        "Stadt- & Regionalplanung",
+        "Daten und KI für Verkehr, Flächen und Infrastruktur in Stadt und Region.",
+    ),
+    (5, "Recht", "Der Rechtsrahmen für KI in Kommunen: Datenschutz, Haftung, Transparenz."),
+    (6, "Ethik", "Fairness, Verantwortung und Nachvollziehbarkeit, wenn Kommunen KI einsetzen."),
+    (
+        7,
+        "Facing Fears",
+        "Sorgen und Ängste rund um KI ernst nehmen und mit Bürgerinnen und Bürgern darüber "
+        "sprechen.",
+    ),
+    (
+        8,
+        "(Offene) Daten",
+        "Offene Daten als Grundlage für KI in Kommunen: bereitstellen, teilen, nutzen.",
+    ),
 ]
 # Room number: (name, topic) in English.
 ROOMS_EN = {
-    1: ("Education & Learning", "AI in education & learning"),
-    2: ("Politics & Administration", "AI in politics & administration"),
-    3: ("Nursing Care", "AI in nursing care"),
-    4: ("Urban & Regional Planning", "AI in urban & regional planning"),
-    5: ("Law", "AI and the law"),
-    6: ("Ethics", "AI and ethics"),
-    7: ("Facing Fears", "AI and facing fears: taking worries and anxieties seriously"),
-    8: ("(Open) Data", "AI and (open) data"),
+    1: (
+        "Education & Learning",
+        "How AI changes learning in schools, adult education centres and administration: "
+        "results and open questions.",
+    ),
+    2: (
+        "Politics & Administration",
+        "AI in administrative procedures and political steering: where it relieves "
+        "municipalities, where its limits lie.",
+    ),
+    3: (
+        "Nursing Care",
+        "Assistance, documentation, planning: the chances and limits of AI in care.",
+    ),
+    4: (
+        "Urban & Regional Planning",
+        "Data and AI for transport, land use and infrastructure in towns and regions.",
+    ),
+    5: (
+        "Law",
+        "The legal framework for AI in municipalities: data protection, liability, transparency.",
+    ),
+    6: ("Ethics", "Fairness, responsibility and explainability when municipalities use AI."),
+    7: (
+        "Facing Fears",
+        "Taking worries and fears about AI seriously, and talking about them with citizens.",
+    ),
+    8: ("(Open) Data", "Open data as the basis for AI in municipalities: publish, share, use."),
 }
 ROOM_CAPACITY = 40  # illustrative
 

@@ -176,7 +176,9 @@ def test_conference_and_day_of_the_demo(client, demo_event):
     assert conference["rooms"][3] == {
         "name": "Raum 3: Pflege",
         "guid": str(schedule.room_guid(demo_event, demo_event.rooms.get(number=3))),
-        "description": "KI in der Pflege",
+        "description": (
+            "Assistenz, Dokumentation, Planung: Chancen und Grenzen von KI in der Pflege."
+        ),
     }
     (day,) = conference["days"]
     assert {key: day[key] for key in ("index", "date", "day_start", "day_end")} == {
