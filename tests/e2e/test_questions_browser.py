@@ -1,12 +1,14 @@
 """In Chromium: an organiser asks a question in the admin, an attendee answers it on the form with
-the keyboard alone and changes the answer on their personal page, and the organiser finds the
-answer in the attendee list (CSV)."""
+the keyboard alone and changes the answer on their personal page, the organiser finds the answer
+in the attendee list (CSV), the moderator of the attendee's room sees it, and an organiser of
+another event's team sees nothing of it."""
 
 import csv
 import datetime as dt
 import io
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.utils import timezone, translation
 
@@ -15,6 +17,7 @@ from registrations.models import Registration
 from tests.e2e.browser import axe_violations
 from tests.e2e.test_admin import browser_organiser  # noqa: F401 (the fixture)
 from tests.e2e.test_registration_flow import active, press_and_load, tab_until
+from tests.factories import EventFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +25,30 @@ LABEL_DE = "Wie möchten Sie teilnehmen?"
 OPTIONS = [("Mit Kamera", "With camera"), ("Ohne Kamera", "Without camera")]
 
 
-def log_in(page):
+def log_in(page, username="anna"):
     page.goto("/admin/")
-    page.get_by_label("Benutzername").fill("anna")
+    page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill("sicheres-passwort-42")
     page.get_by_role("button", name="Anmelden").click()
 
 
-def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_organiser):  # noqa: F811
+def staff(django_user_model, username, group, permissions):
+    """A staff account in `group`, rebuilt with `permissions` (transactional tests flush the
+    data migrations' rows)."""
+    group, _created = Group.objects.get_or_create(name=group)
+    group.permissions.add(*permissions)
+    user = django_user_model.objects.create_user(
+        username=username, password="sicheres-passwort-42", is_staff=True
+    )
+    user.groups.add(group)
+    return user
+
+
+def test_organiser_asks_attendee_answers_organiser_exports(
+    new_page,
+    browser_organiser,  # noqa: F811 (the fixture)
+    django_user_model,
+):
     day = timezone.localdate() + dt.timedelta(days=60)
     call_command("load_koki_demo", "--date", day.isoformat(), stdout=None)
     event = Event.objects.get(slug="koki-abschluss")
@@ -128,3 +147,42 @@ def test_organiser_asks_attendee_answers_organiser_exports(new_page, browser_org
         "Benötigen Sie Untertitel oder eine Gebärdensprachdolmetschung?",
     ]
     assert [(row[2], row[column]) for row in rows[1:]] == [("max.muster@example.org", "Mit Kamera")]
+
+    # The moderator of the attendee's room sees the answer with the registration.
+    room = registration.room
+    mona = staff(
+        django_user_model,
+        "mona",
+        "Moderators",
+        Permission.objects.filter(
+            content_type__app_label="registrations",
+            codename__in=["view_registration", "view_mailing", "add_mailing"],
+        ),
+    )
+    room.moderator_accounts.add(mona)
+    moderator = new_page()
+    log_in(moderator, "mona")
+    moderator.goto("/admin/registrations/registration/")
+    assert moderator.locator("#result_list tbody th").all_inner_texts() == ["Muster, Max"]
+    moderator.goto(f"/admin/registrations/registration/{registration.pk}/change/")
+    answers = moderator.locator("tr", has=moderator.locator("th", has_text=LABEL_DE))
+    assert answers.locator("td").inner_text() == "Mit Kamera"
+    assert axe_violations(moderator) == []
+
+    # An organiser of another event's team reaches neither the person nor the list.
+    other = staff(
+        django_user_model,
+        "otto",
+        "Organisers",
+        Permission.objects.filter(content_type__app_label__in=["events", "registrations"]),
+    )
+    EventFactory(title="Andere Tagung", slug="andere-tagung").team.add(other)
+    outsider = new_page(expect_http_errors=True)
+    log_in(outsider, "otto")
+    outsider.goto("/admin/registrations/registration/")
+    assert outsider.locator("#result_list tbody th").count() == 0
+    outsider.goto(f"/admin/registrations/registration/{registration.pk}/change/")
+    assert outsider.url.endswith("/admin/")  # "not found", back to the index
+    export = outsider.request.get(f"/admin/registrations/registration/export/{event.pk}/csv/")
+    assert export.status == 404
+    assert "Mit Kamera" not in outsider.content()
