@@ -248,3 +248,5 @@ def test_the_demo_logins_run_the_demo_event_and_moderate_room_3(settings, demo_e
     assert list(moderator.groups.values_list("name", flat=True)) == ["Moderators"]
     assert moderator.check_password("koki-demo-moderator")
     assert "“moderator”, password “koki-demo-moderator”" in out.getvalue()
+    # The login address is where the server is (make run PORT=… sets KOKI_SITE_URL).
+    assert f"Organiser login: {settings.SITE_URL}/admin/  user “organiser”" in out.getvalue()

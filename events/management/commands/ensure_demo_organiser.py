@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.demo import DEMO_SLUG
 from events.models import Event, Room
+from koki.site import absolute_url
 
 ORGANISERS_GROUP = "Organisers"
 MODERATORS_GROUP = "Moderators"
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         unless = "" if created else " (unless you changed it)"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Organiser login: http://127.0.0.1:8000/admin/  "
+                f"Organiser login: {absolute_url('/admin/')}  "
                 f"user “{DEMO_USERNAME}”, password “{DEMO_PASSWORD}”{unless}"
             )
         )
