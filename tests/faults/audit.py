@@ -136,7 +136,7 @@ def mail_queue_empty(db: psycopg.Connection) -> bool:
 
 
 def event_title(db: psycopg.Connection) -> str:
-    return db.execute("SELECT title FROM events_event WHERE slug = %s", [SLUG]).fetchone()[0]
+    return db.execute("SELECT title_de FROM events_event WHERE slug = %s", [SLUG]).fetchone()[0]
 
 
 def mails_failed(db: psycopg.Connection) -> Counter:

@@ -71,7 +71,7 @@ def test_two_servers_two_workers_share_seats_mails_and_changes(stack):
         lambda db: db.execute("SELECT id FROM events_event WHERE slug = %s", [SLUG]).fetchone()[0]
     )
     new_title = "KoKI-Abschlussveranstaltung, neuer Titel"
-    saved = organiser.change_event(event_id, title=new_title)
+    saved = organiser.change_event(event_id, title_de=new_title)
     saved_at = time.monotonic()
     assert (saved.status, saved.path) == (200, "/admin/events/event/")
     assert stack.query(audit.event_title) == new_title
