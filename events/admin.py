@@ -109,6 +109,19 @@ class EventTimezoneMixin:
             return response
 
 
+def details_link(obj, *, name) -> str:
+    """A table row's link to its object's own page ("Details", named for screen readers)."""
+    if not obj or not obj.pk:
+        return ""
+    opts = obj._meta
+    return format_html(
+        '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+        _("Details"),
+        name,
+    )
+
+
 class RoomInline(TranslationTabularInline):
     """One short row per room; its topic, moderators and their accounts are on the room's own
     page (the row's "Details" link)."""
@@ -125,14 +138,7 @@ class RoomInline(TranslationTabularInline):
 
     @admin.display(description=_("topic, moderators"))
     def details(self, obj) -> str:
-        if not obj or not obj.pk:
-            return ""
-        return format_html(
-            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
-            reverse("admin:events_room_change", args=[obj.pk]),
-            _("Details"),
-            obj,
-        )
+        return details_link(obj, name=obj and str(obj))
 
 
 class ReminderInline(admin.TabularInline):
@@ -201,14 +207,7 @@ class AgendaItemInline(TranslationTabularInline):
 
     @admin.display(description=_("speakers, description"))
     def details(self, obj) -> str:
-        if not obj or not obj.pk:
-            return ""
-        return format_html(
-            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
-            reverse("admin:events_agendaitem_change", args=[obj.pk]),
-            _("Details"),
-            obj.title,
-        )
+        return details_link(obj, name=obj and obj.title)
 
     def get_formset(self, request, obj=None, **kwargs):
         if obj is not None and obj.pk and is_one_day(obj):

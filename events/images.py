@@ -36,8 +36,8 @@ class ImageRules:
     too_many_pixels: Promise  # with %(max)s: pixels
 
 
-def image_clean(*, upload, rules: ImageRules) -> ContentFile:
-    """`upload` checked by `rules` and re-encoded (PNG where it has transparency, else JPEG)."""
+def _checked(upload, rules: ImageRules) -> bytes:
+    """The upload's bytes once they pass `rules` (format, bytes, pixels; read headers only)."""
     if upload.size > rules.max_bytes:
         raise ValidationError(
             rules.too_large, code="too_large", params={"max": rules.max_bytes // (1024 * 1024)}
@@ -60,6 +60,17 @@ def image_clean(*, upload, rules: ImageRules) -> ContentFile:
         raise ValidationError(
             rules.too_many_pixels, code="too_many_pixels", params={"max": rules.max_side}
         )
+    return data
+
+
+def image_check(*, upload, rules: ImageRules) -> None:
+    """Refuse `upload` unless it passes `rules` (a model field's validator: no re-encoding)."""
+    _checked(upload, rules)
+
+
+def image_clean(*, upload, rules: ImageRules) -> ContentFile:
+    """`upload` checked by `rules` and re-encoded (PNG where it has transparency, else JPEG)."""
+    data = _checked(upload, rules)
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()

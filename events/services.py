@@ -20,7 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.images import ImageRules, image_clean
-from events.models import AgendaItem, AgendaItemSpeaker, Event, Reminder, Room, Speaker
+from events.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    Question,
+    Reminder,
+    Room,
+    Speaker,
+)
 from events.signals import event_schedule_changed
 
 # What a calendar entry shows as its time and place.
@@ -147,8 +155,6 @@ def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Ev
     edition must not open for the next one) and the moderators' accounts (access to a room's
     attendees is given for each edition anew).
     """
-    from events.models import Question
-
     zone = event.tzinfo
     days = (starts_on - timezone.localtime(event.starts_at, zone).date()).days
     source_pk = event.pk

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from events.images import ImageRules, image_clean
+from events.images import ImageRules, image_check, image_clean
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5
@@ -87,8 +87,9 @@ def logo_clean(upload) -> ContentFile:
 
 
 def validate_logo(upload) -> None:
-    """The model's check of a logo, whichever way it arrives (the admin also re-encodes it)."""
-    logo_clean(upload)
+    """The model's check of a logo, whichever way it arrives (the admin's form re-encodes it,
+    `logo_clean`, before this runs on the result)."""
+    image_check(upload=upload, rules=LOGO)
 
 
 def mix(colour: str, other: str, share: float) -> str:
