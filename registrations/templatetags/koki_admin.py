@@ -8,7 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from events.timezones import zone_label
-from registrations.permissions import events_for, events_in_reach, is_organiser
+from registrations.dashboard import may_see_dashboard
+from registrations.permissions import events_for, events_in_reach
 from registrations.roster import event_occupancy, occupancy_overview
 
 register = template.Library()
@@ -16,14 +17,10 @@ register = template.Library()
 
 def _allowed(context) -> bool:
     request = context.get("request")
-    return bool(
-        request
-        and is_organiser(request.user)
-        and request.user.has_perm("registrations.view_registration")
-    )
+    return bool(request and may_see_dashboard(request.user))
 
 
-def _context(context, overview) -> dict:
+def occupancy_context(context, overview) -> dict:
     request = context["request"]
     return {
         "overview": overview,
@@ -39,7 +36,9 @@ def occupancy_overview_tables(context):
     """Every current event of the user's teams (see roster.events_for_overview)."""
     if not _allowed(context):
         return {"overview": None}
-    return _context(context, occupancy_overview(events=events_for(context["request"].user)))
+    return occupancy_context(
+        context, occupancy_overview(events=events_for(context["request"].user))
+    )
 
 
 @register.inclusion_tag("admin/registrations/includes/occupancy.html", takes_context=True)
@@ -47,7 +46,7 @@ def occupancy_table(context, event):
     """One event."""
     if event is None or event.pk is None or not _allowed(context):
         return {"overview": None}
-    return _context(context, [event_occupancy(event=event)])
+    return occupancy_context(context, [event_occupancy(event=event)])
 
 
 @register.simple_tag(takes_context=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django import template
 
 from registrations.dashboard import Day, EventDashboard, dashboards, may_see_dashboard
+from registrations.templatetags.koki_admin import occupancy_context
 
 register = template.Library()
 
@@ -182,8 +183,13 @@ def panel(board: EventDashboard) -> Panel:
 
 @register.inclusion_tag("admin/includes/dashboard.html", takes_context=True)
 def koki_dashboard(context):
-    """The dashboard of every event the user may see (nothing at all for other staff)."""
+    """The dashboard of every event the user may see, then their occupancy tables from the same
+    figures (nothing at all for other staff)."""
     request = context.get("request")
     if request is None or not may_see_dashboard(request.user):
-        return {"panels": None}
-    return {"panels": [panel(board) for board in dashboards(request.user)]}
+        return {"panels": None, "overview": None}
+    boards = dashboards(request.user)
+    return {
+        "panels": [panel(board) for board in boards],
+        **occupancy_context(context, [board.occupancy for board in boards]),
+    }
