@@ -8,7 +8,9 @@ from registrations.models import Registration
 
 class AnswersForm(forms.Form):
     def __init__(self, *, registration: Registration, language: str, **kwargs):
-        kwargs["initial"] = {**questions.answers_initial(registration), **kwargs.get("initial", {})}
+        if kwargs.get("data") is None:  # a sent form shows what was sent: no answers to load
+            given = questions.answers_initial(registration)
+            kwargs["initial"] = {**given, **kwargs.get("initial", {})}
         super().__init__(**kwargs)
         self.registration = registration
         self.questions = questions.question_fields(registration.event, language)
