@@ -25,6 +25,7 @@ from events.models import (
     AgendaItemSpeaker,
     Event,
     Question,
+    QuestionChoice,
     Reminder,
     Room,
     Speaker,
@@ -132,7 +133,6 @@ def event_slug_free(*, base: str) -> str:
     return slug
 
 
-@transaction.atomic
 def _clone(instance, **changes):
     """`instance` as a new row (every field, both languages of its texts) with `changes`."""
     instance.pk = None
@@ -142,6 +142,7 @@ def _clone(instance, **changes):
     return instance
 
 
+@transaction.atomic
 def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Event:
     """A new, unpublished edition of `event` starting on `starts_on`, titled `title` (German;
     its English title is left empty and shows the German one until entered).
@@ -206,11 +207,14 @@ def event_copy(*, event: Event, starts_on: dt.date, title: str, slug: str) -> Ev
         )
         for reminder in Reminder.objects.filter(event_id=source_pk).order_by("pk")
     )
-    for question in Question.objects.filter(event_id=source_pk).prefetch_related("choices"):
-        options = list(question.choices.all())
-        _clone(question, event=new).save()
-        for option in options:
-            _clone(option, question=question).save()
+    questions = list(Question.objects.filter(event_id=source_pk).prefetch_related("choices"))
+    options = [list(question.choices.all()) for question in questions]
+    new_questions = Question.objects.bulk_create(_clone(q, event=new) for q in questions)
+    QuestionChoice.objects.bulk_create(
+        _clone(option, question=question)
+        for question, its_options in zip(new_questions, options, strict=True)
+        for option in its_options
+    )
     transaction.on_commit(lambda: event_schedule_changed.send(sender=Event, event=new))
     return new
 

@@ -129,6 +129,22 @@ def test_the_copy_carries_both_languages_and_the_forms_questions(source):
     assert len(options(source)) > 2  # the source keeps its options: they were copied, not moved
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_that_fails_halfway_leaves_nothing_behind(source, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(QuestionChoice.objects, "bulk_create", fail)  # the last step
+    events = Event.objects.count()
+
+    with pytest.raises(RuntimeError):
+        services.event_copy(event=source, starts_on=SUMMER, title="KoKI 2", slug="koki-2")
+
+    assert Event.objects.count() == events
+    assert not Event.objects.filter(slug="koki-2").exists()
+    assert not Room.objects.filter(event__slug="koki-2").exists()
+
+
 def test_the_copy_leaves_out_registrations_meeting_addresses_and_moderator_accounts(source):
     copy = services.event_copy(event=source, starts_on=SUMMER, title="KoKI 2", slug="koki-2")
 
