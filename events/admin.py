@@ -191,13 +191,6 @@ class AgendaItemTimesForm(forms.ModelForm):
         return cleaned
 
 
-def is_one_day(event) -> bool:
-    zone = event.tzinfo
-    return timezone.localtime(event.starts_at, zone).date() == (
-        timezone.localtime(event.ends_at, zone).date()
-    )
-
-
 class AgendaItemInline(TranslationTabularInline):
     model = AgendaItem
     extra = 0
@@ -210,7 +203,7 @@ class AgendaItemInline(TranslationTabularInline):
         return details_link(obj, name=obj and obj.title)
 
     def get_formset(self, request, obj=None, **kwargs):
-        if obj is not None and obj.pk and is_one_day(obj):
+        if obj is not None and obj.pk and obj.is_one_day:
             kwargs.update(form=AgendaItemTimesForm, formset=AgendaTimesFormSet)
         return super().get_formset(request, obj, **kwargs)
 

@@ -426,11 +426,17 @@ class Event(models.Model):
             return "closed"
         return "open"
 
+    @property
+    def is_one_day(self) -> bool:
+        """Starts and ends on the same day in its own zone."""
+        start = timezone.localtime(self.starts_at, self.tzinfo)
+        return start.date() == timezone.localtime(self.ends_at, self.tzinfo).date()
+
     def local_span(self) -> str:
         """The date and time span in the event's own zone, formatted for the active language."""
         start = timezone.localtime(self.starts_at, self.tzinfo)
         end = timezone.localtime(self.ends_at, self.tzinfo)
-        if start.date() == end.date():
+        if self.is_one_day:
             return _("%(date)s, %(start)s–%(end)s") % {
                 "date": date_format(start, "DATE_FORMAT"),
                 "start": date_format(start, "TIME_FORMAT"),

@@ -90,7 +90,7 @@ def _when(event: Event) -> str:
     """“on 16 March 2027”, or “from … to …” for an event over several days."""
     start = timezone.localtime(event.starts_at, event.tzinfo)
     end = timezone.localtime(event.ends_at, event.tzinfo)
-    if start.date() == end.date():
+    if event.is_one_day:
         return gettext("on %(date)s") % {"date": date_format(start, "DATE_FORMAT")}
     return gettext("from %(start)s to %(end)s") % {
         "start": date_format(start, "DATE_FORMAT"),
