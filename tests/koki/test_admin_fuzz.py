@@ -8,8 +8,8 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.models import Reminder
-from registrations.models import Mailing
+from events.models import Event, Reminder
+from registrations.models import Mailing, Registration
 from tests.factories import AgendaItemFactory, EventFactory, RegistrationFactory, RoomFactory
 from tests.registrations.admin_helpers import make_moderator, make_organiser
 
@@ -166,6 +166,11 @@ def test_no_admin_url_answers_with_a_server_error(world, who):
                 failures.append((method, url, str(data)[:80], "shows event A"))
     assert seen > 500
     assert failures == []
+    if who != "superuser":  # nothing of event A was deleted or changed either
+        assert Event.objects.filter(pk=world["event"].pk, title_de="Tagung A").exists()
+        registration = Registration.objects.get(pk=world["registration"].pk)
+        assert (registration.last_name, registration.first_name != LONG) == ("Annabell", True)
+        assert Mailing.objects.filter(event=world["event"], subject="S").count() == 1
 
 
 def test_an_admin_login_ends_with_the_browser_and_after_twelve_hours(world):

@@ -280,13 +280,16 @@ def test_a_confirmed_registration_no_longer_counts(client, room):
 
 @pytest.mark.room(capacity=10)
 def test_expired_holds_no_longer_count(client, room, clock):
-    for n in range(3):
-        post(client, room, f"p{n}@example.org", "192.0.2.50")
+    sent = [post(client, room, f"p{n}@example.org", "192.0.2.50").status_code for n in range(3)]
+    assert sent == [302, 302, 302]
+    assert held(room.event) == ["p0@example.org", "p1@example.org", "p2@example.org"]
     clock.advance(room.event.hold_minutes * 60 + 1)
 
     response = post(client, room, "p3@example.org", "192.0.2.50")
 
     assert response.status_code == 302
+    assert response["Location"].endswith("/register/done/")
+    assert "p3@example.org" in held(room.event)
 
 
 @pytest.mark.room(capacity=10)

@@ -145,7 +145,9 @@ def test_the_organisers_tools_are_closed(setting):
     index = client.get("/admin/").content.decode()
     assert "/admin/events/" not in index
     assert "/admin/registrations/registration/" in index
+    setting["carla"].refresh_from_db()
     assert setting["carla"].status == Registration.Status.CONFIRMED
+    assert not Registration.objects.filter(status=Registration.Status.CANCELLED).exists()
 
 
 def test_exports_of_the_own_room_only(setting):

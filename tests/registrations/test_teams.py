@@ -3,6 +3,7 @@ programme, registrations, lists, messages and reminders; superusers see every ev
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -168,6 +169,7 @@ def test_an_organiser_of_b_runs_no_action_on_a(two_events):
     assert not Attendance.objects.filter(registration=anna).exists()
     assert mailing.queued_at is None
     assert not two_events["a"]["reminder"].deliveries.exists()
+    assert mail.outbox == []  # no confirmation mail resent, no message, no reminder
 
 
 def test_an_organiser_of_b_cannot_write_to_a_or_put_things_into_a(two_events):
