@@ -7,8 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Question
-from registrations.admin.common import is_id
+from registrations.admin.common import listed_events
 from registrations.models import Answer
 from registrations.questions import questions_for, with_answers
 
@@ -43,15 +42,9 @@ class AnswersAdminMixin:
 
     def get_list_display(self, request):
         """The access needs column where the listed event (or, unfiltered, any event) asks for
-        them; asked twice per page: one query."""
+        them."""
         shown = super().get_list_display(request)
-        if not hasattr(request, "_koki_asks_access_needs"):
-            questions = Question.objects.filter(is_access_need=True)
-            event_id = request.GET.get("event__id__exact")
-            if is_id(event_id):
-                questions = questions.filter(event_id=event_id)
-            request._koki_asks_access_needs = questions.exists()
-        return [*shown, "access_needs"] if request._koki_asks_access_needs else shown
+        return [*shown, "access_needs"] if listed_events(request)["asks_access_needs"] else shown
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), AccessNeedsListFilter]

@@ -8,6 +8,8 @@ capacity of rooms in the events admin (events.signals.room_capacity_raised).
 from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from events.admin_scope import (
@@ -16,7 +18,7 @@ from events.admin_scope import (
     scoped_related,
     without_out_of_range_lookups,
 )
-from events.models import Room
+from events.models import Event, Room
 from registrations import services
 from registrations.models import Registration
 from registrations.permissions import is_moderator, is_organiser, personal_data_for, rooms_for
@@ -30,6 +32,27 @@ def is_id(value) -> bool:
     Check before querying: "abc", "1\\x00", "²" or 20 digits are "not found", not a 500.
     """
     return isinstance(value, str) and value.isascii() and value.isdigit() and int(value) <= MAX_ID
+
+
+def listed_events(request) -> dict[str, bool]:
+    """What the registrations list's columns depend on, for the listed event (or, unfiltered,
+    any event): `begun`, whether one has begun (attendance), and `asks_access_needs`, whether one
+    asks an access-need question. One query, once per request (the admin asks for the columns
+    twice a page)."""
+    if not hasattr(request, "_koki_listed_events"):
+        events = Event.objects.all()
+        event_id = request.GET.get("event__id__exact")
+        if is_id(event_id):
+            events = events.filter(pk=event_id)
+        counts = events.aggregate(
+            begun=Count("pk", filter=Q(starts_at__lte=timezone.now())),
+            asks=Count("questions", filter=Q(questions__is_access_need=True)),
+        )
+        request._koki_listed_events = {
+            "begun": counts["begun"] > 0,
+            "asks_access_needs": counts["asks"] > 0,
+        }
+    return request._koki_listed_events
 
 
 class OrganisersOnlyMixin:

@@ -32,6 +32,7 @@ from registrations.admin.certificates import download_certificates
 from registrations.admin.common import (
     OrganisersOnlyMixin,
     is_id,
+    listed_events,
     log_changes,
     promote_waiting_list,
 )
@@ -171,14 +172,8 @@ class RegistrationAdmin(AnswersAdminMixin, OrganisersOnlyMixin, admin.ModelAdmin
 
     def get_list_display(self, request):
         """Attendance only once the listed event (or, unfiltered, any event) has begun."""
-        if not hasattr(request, "_koki_event_begun"):  # asked twice per page: one query
-            events = Event.objects.filter(starts_at__lte=timezone.now())
-            event_id = request.GET.get("event__id__exact")
-            if is_id(event_id):
-                events = events.filter(pk=event_id)
-            request._koki_event_begun = events.exists()
         shown = super().get_list_display(request)
-        if request._koki_event_begun:
+        if listed_events(request)["begun"]:
             return shown
         return [name for name in shown if name != "attended"]
 

@@ -469,11 +469,11 @@ def test_changelist_with_answers_query_count_is_constant(
         Answer.choices.through(answer=a, questionchoice=choice) for a in answers
     )
     organiser_client.get(CHANGELIST)
-    # session, user, Organisers group, user and group permissions, whether an event has begun,
-    # whether one asks for access needs, the event filter, the room filter, the page count and
+    # session, user, Organisers group, user and group permissions, whether an event has begun
+    # and asks for access needs (one query), the event filter, the room filter, the page count and
     # the full count, the page itself, the page's attendance, its answers and their options, the
     # event in the header
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = organiser_client.get(CHANGELIST)
     cells = re.findall(r'<td class="field-access_needs">([^<]*)</td>', response.content.decode())
     assert cells == ["Untertitel"] * min(count, 100)

@@ -13,7 +13,7 @@ from tests.registrations.admin_helpers import make_moderator
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/registrations/registration/"
 ADD = "/admin/registrations/mailing/add/"
-QUERIES = 17
+QUERIES = 16
 
 
 @pytest.fixture
@@ -204,8 +204,8 @@ def test_the_moderators_list_takes_the_same_queries_for_one_or_many(
         RegistrationFactory(room=setting["own"])
     RegistrationFactory.create_batch(3, room=setting["other"])
 
-    # Session, user, the two groups, permissions (2), whether the event has begun, whether it
-    # asks for access needs, the event filter, the room filter, the counts (2), the page, its
+    # Session, user, the two groups, permissions (2), whether the event has begun and asks for
+    # access needs (one query), the event filter, the room filter, the counts (2), the page, its
     # attendance and answers (2), the rooms of the links, the event in the header: for one
     # registration or 30.
     with django_assert_num_queries(QUERIES):
